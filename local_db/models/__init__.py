@@ -1,0 +1,39 @@
+"""All tables of the station database. Import from here; Alembic's env reads `Base.metadata`."""
+
+from local_db.models.applications import (
+    Applicant,
+    Application,
+    ApplicationMaterial,
+    AuditEvent,
+    Blob,
+    Evaluation,
+    OutboxEntry,
+    StatusEvent,
+    TrackingSequence,
+)
+from local_db.models.base import Base, UTCDateTime, utcnow
+from local_db.models.catalog import CatalogMeta, ItemAlias, ItemFormField, ItemMaterial, ServiceItem
+from local_db.models.system import Role, Setting, UserAccount
+
+__all__ = [
+    "Applicant",
+    "Application",
+    "ApplicationMaterial",
+    "AuditEvent",
+    "Base",
+    "Blob",
+    "CatalogMeta",
+    "Evaluation",
+    "ItemAlias",
+    "ItemFormField",
+    "ItemMaterial",
+    "OutboxEntry",
+    "Role",
+    "ServiceItem",
+    "Setting",
+    "StatusEvent",
+    "TrackingSequence",
+    "UTCDateTime",
+    "UserAccount",
+    "utcnow",
+]

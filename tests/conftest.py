@@ -1,0 +1,48 @@
+"""Shared fixtures: real SQLite files on disk in a temporary data folder, never mocks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kiosk_app.identity import CardType, Identity, make_id_number
+from kiosk_app.station import Station
+from local_db.database import Database
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(tmp_path / "home", key_storage="file")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def station(tmp_path: Path) -> Iterator[Station]:
+    with Station(tmp_path / "station", key_storage="file") as st:
+        yield st
+
+
+def make_person(name: str = "叶春兰", birth: date = date(1958, 4, 12), seq: int = 122) -> Identity:
+    number = make_id_number("331123", birth, seq)
+    return Identity(
+        name=name,
+        sex="男" if seq % 2 else "女",
+        nation="汉",
+        birth_date=birth,
+        id_number=number,
+        card_type=CardType.RESIDENT,
+        address="浙江省遂昌县妙高街道上江村18号",
+        authority="遂昌县公安局",
+        valid_from=date(2019, 5, 20),
+        valid_to="长期",
+        phone="13857800123",
+    )
+
+
+@pytest.fixture
+def person() -> Identity:
+    return make_person()
