@@ -1,0 +1,54 @@
+"""The `kiosk` command. Expected failures print one plain sentence and exit 1; bugs keep their traceback."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from kiosk_app import __version__
+from kiosk_app.cli import apps_cmd, catalog_cmd, config_cmd, demo_cmd
+from kiosk_app.config import resolve_home
+from kiosk_app.errors import KioskError
+from kiosk_app.station import Station
+from local_db.errors import StoreError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # `--json` and `--home` are accepted before or after the command words; SUPPRESS keeps a later parser
+    # from resetting a value an earlier one set.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="以 JSON 输出数据")
+    common.add_argument("--home", default=argparse.SUPPRESS, metavar="DIR",
+                        help="数据文件夹（默认取 KIOSK_HOME 或系统数据目录）")
+    parser = argparse.ArgumentParser(prog="kiosk", description="乡镇（村）便民服务站与政务自助终端", parents=[common])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    catalog_cmd.register(sub, common)
+    apps_cmd.register(sub, common)
+    config_cmd.register(sub, common)
+    demo_cmd.register(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.json = getattr(args, "json", False)
+    args.home = getattr(args, "home", None)
+    try:
+        if getattr(args, "standalone", False):  # commands that set up their own station (demo)
+            args.run(args)
+        else:
+            with Station(resolve_home(args.home)) as station:
+                args.run(station, args)
+    except (KioskError, StoreError) as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("已取消。", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
