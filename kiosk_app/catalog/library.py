@@ -178,7 +178,7 @@ def _build_index(session: Session) -> CatalogSearchIndex:
     )
     entries = []
     for row in rows:
-        if not row.name_pinyin:  # rows from before search keys were stored (migration 0002)
+        if not row.name_pinyin or any(not a.pinyin for a in row.aliases):  # rows older than migration 0002
             entries.append(SearchEntry.from_text(row.code, row.name, tuple(a.alias for a in row.aliases)))
             continue
         entries.append(

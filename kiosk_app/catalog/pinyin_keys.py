@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
-
-from pypinyin import lazy_pinyin
 
 __all__ = ["normalize", "pinyin_keys"]
 
@@ -85,7 +84,7 @@ def _keys_of_normal_form(normal: str) -> tuple[str, str]:
             continue
         if index % 2 == 1:
             # Han run: converted as a whole so that pypinyin can use its phrase dictionary.
-            for syllable in lazy_pinyin(run):
+            for syllable in _lazy_pinyin()(run):
                 if syllable.isascii() and syllable.isalpha():
                     lowered = syllable.lower()
                     full.append(lowered)
@@ -95,3 +94,10 @@ def _keys_of_normal_form(normal: str) -> tuple[str, str]:
             full.append(kept)
             initials.append(kept)
     return "".join(full), "".join(initials)
+
+
+def _lazy_pinyin() -> Callable[[str], list[str]]:
+    # pypinyin loads its dictionaries on import (~0.2 s); only catalogue imports need it, not every CLI call.
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin
