@@ -166,10 +166,10 @@ def submit_application(
         session.add(app)
         session.flush()
         for material, (ref, media_type) in ((plan.by_key[k], v) for k, v in stored.items()):
-            _add_blob(session, ref, media_type, now)
+            if _add_blob(session, ref, media_type, now):  # content already stored is already queued
+                session.add(OutboxEntry(kind="blob", ref_id=ref.sha256, priority=PRIORITY_BLOB, state="pending",
+                                        attempts=0, created_at=now, updated_at=now))
             app.materials.append(_material_row(material, "file", now, blob=ref.sha256))
-            session.add(OutboxEntry(kind="blob", ref_id=ref.sha256, priority=PRIORITY_BLOB, state="pending",
-                                    attempts=0, created_at=now, updated_at=now))
         for material in plan.elicences:
             app.materials.append(_material_row(material, "elicence", now, elicence=material.elicence_type))
         for material in plan.deferred:
@@ -218,13 +218,15 @@ def _plan_materials(item: ItemView, files: list[MaterialFile], allow_missing: bo
     return _MaterialPlan(files, by_key, elicences, missing)
 
 
-def _add_blob(session: Session, ref: BlobRef, media_type: str, now: datetime) -> None:
-    session.execute(
+def _add_blob(session: Session, ref: BlobRef, media_type: str, now: datetime) -> bool:
+    """Record the blob; True when it is new to this station."""
+    result = session.execute(
         sqlite_insert(Blob)
         .values(sha256=ref.sha256, size=ref.size, stored_size=ref.stored_size, media_type=media_type,
                 created_at=now)
         .on_conflict_do_nothing(index_elements=["sha256"])
     )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def _material_row(

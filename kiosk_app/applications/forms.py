@@ -7,10 +7,13 @@ the cleaned values are JSON-ready (dates as YYYY-MM-DD, decimals as strings so n
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeVar
+
+import regex
 
 from kiosk_app.catalog.library import FieldView
 from kiosk_app.errors import InvalidInput
@@ -18,8 +21,10 @@ from kiosk_app.identity import Identity, validate_credit_code, validate_id_numbe
 
 MAX_VALUE_CHARS: Final = 4000
 N = TypeVar("N", int, Decimal)
-_MOBILE: Final = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE: Final = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+_MOBILE: Final = re.compile(r"^1[3-9][0-9]{9}$")
+_LANDLINE: Final = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?$")
+PATTERN_TIMEOUT_S: Final = 0.2
+_NUMERIC_TYPES: Final = frozenset({"integer", "decimal", "date", "phone", "bank_account"})
 _TRUE: Final = {"true", "1", "yes", "是", "y"}
 _FALSE: Final = {"false", "0", "no", "否", "n"}
 
@@ -68,6 +73,8 @@ def _clean(field: FieldView, raw: Any) -> Any:
     if field.type == "multi_choice":
         items = raw if isinstance(raw, list) else [p for p in re.split(r"[,，、]", str(raw)) if p.strip()]
         chosen = [str(i).strip() for i in items]
+        if not chosen and field.required:
+            raise InvalidInput("必须填写")
         bad = [c for c in chosen if c not in rules.get("choices", [])]
         if bad:
             raise InvalidInput(f"“{'、'.join(bad)}”不是可选项，可选：{'、'.join(rules['choices'])}")
@@ -75,6 +82,9 @@ def _clean(field: FieldView, raw: Any) -> Any:
     if isinstance(raw, bool) and field.type != "boolean":
         raise InvalidInput("应填写文字或数字")
     text = str(raw).strip()
+    if field.type in _NUMERIC_TYPES:
+        # Full-width digits from Chinese input methods are the same digits; store them as ASCII.
+        text = unicodedata.normalize("NFKC", text)
     if len(text) > MAX_VALUE_CHARS:
         raise InvalidInput(f"内容过长（最多 {MAX_VALUE_CHARS} 字）")
     kind = field.type
@@ -103,7 +113,7 @@ def _clean(field: FieldView, raw: Any) -> Any:
         value = validate_credit_code(text)
     elif kind == "bank_account":
         compact = re.sub(r"[\s-]", "", text)
-        if not re.fullmatch(r"\d{10,30}", compact):
+        if not re.fullmatch(r"[0-9]{10,30}", compact):
             raise InvalidInput("银行账号应为 10 到 30 位数字")
         value = compact
     else:
@@ -117,13 +127,19 @@ def _check_text(text: str, rules: Mapping[str, Any]) -> str:
     if rules.get("max_length") is not None and len(text) > rules["max_length"]:
         raise InvalidInput(f"最多填写 {rules['max_length']} 个字")
     pattern = rules.get("pattern")
-    if pattern and not re.fullmatch(pattern, text):
-        raise InvalidInput("格式不正确")
+    if pattern:
+        try:
+            # Patterns come from the network catalogue: a pathological one must not freeze the kiosk.
+            matched = regex.fullmatch(pattern, text, timeout=PATTERN_TIMEOUT_S)
+        except TimeoutError:
+            raise InvalidInput("内容无法按规则校验，请简化后重试或联系工作人员") from None
+        if not matched:
+            raise InvalidInput("格式不正确")
     return text
 
 
 def _parse_int(text: str) -> int:
-    if not re.fullmatch(r"[+-]?\d{1,15}", text):
+    if not re.fullmatch(r"[+-]?[0-9]{1,15}", text):
         raise InvalidInput("请填写整数")
     return int(text)
 
@@ -151,7 +167,7 @@ def _plain_number(number: float) -> str:
 
 
 def _parse_date(text: str) -> date:
-    match = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text)
+    match = re.fullmatch(r"([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?", text)
     if not match:
         raise InvalidInput("日期格式应为 年-月-日，如 2026-11-25")
     try:

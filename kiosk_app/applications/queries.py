@@ -66,7 +66,7 @@ def list_applications(
             ApplicationSummary(app.id, app.tracking_no, app.item_code, app.item_name, app.state,
                                _identity(applicant).to_json_dict(masked=True)["name"] or "",
                                app.submitted_at, app.promised_date)
-            for app, applicant in session.execute(query).tuples()
+            for app, applicant in session.execute(query)
         ]
 
     return db.read(job)

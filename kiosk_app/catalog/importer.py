@@ -50,6 +50,10 @@ _ERROR_WORDS: Final = {
     "model_type": "应为对象",
     "enum": "取值不在允许范围内",
     "literal_error": "取值不正确",
+    "float_type": "应为数字",
+    "float_parsing": "应为数字",
+    "finite_number": "应为有限的数字",
+    "string_unicode": "文本含有无效字符",
     "greater_than_equal": "数值太小",
     "less_than_equal": "数值太大",
 }
