@@ -633,3 +633,14 @@ def test_random_damage_is_imported_or_refused_cleanly(
     assert info is not None and info.version == "2027.05.1" and report.items == 2
     stored = station.catalog.get(str(item["code"]).strip())
     assert stored.active and stored.name and stored.name in str(item["name"])
+
+
+def test_search_sees_a_corrected_catalogue_with_the_same_version(tmp_path: Path) -> None:
+    """A re-issued file under the same version string must not leave a stale search index behind."""
+    sample = json.loads(SAMPLE_PATH.read_bytes())
+    with Station(tmp_path / "same-version", key_storage="file") as station:
+        assert station.catalog.search("火星") == []
+        sample["items"][0]["name"] = "火星签证办理"
+        station.catalog.import_document(json.dumps(sample, ensure_ascii=False).encode())
+        hits = station.catalog.search("火星")
+        assert [h.code for h in hits] == [sample["items"][0]["code"]]
