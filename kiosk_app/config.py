@@ -80,6 +80,11 @@ def _positive(value: int) -> str | None:
     return None if value > 0 else "必须大于 0。"
 
 
+def _reader_url(value: str) -> str | None:
+    ok = value == "" or re.match(r"^(samv://.+|pcsc://.*|sim://.*)$", value)
+    return None if ok else "读卡器地址应以 samv://、pcsc:// 或 sim:// 开头。"
+
+
 SETTINGS: Final[tuple[SettingSpec, ...]] = (
     SettingSpec("station.code", str, "331123001", "Station division code (township 9 or village 12 digits).",
                 _division_code),
@@ -89,6 +94,8 @@ SETTINGS: Final[tuple[SettingSpec, ...]] = (
     SettingSpec("sync.platform_url", str, "", "Provincial platform base URL; empty until provisioned.", _url),
     SettingSpec("receipt.query_url", str, "", "URL printed in the receipt QR code for progress queries.", _url),
     SettingSpec("receipt.hotline", str, "12345", "Hotline printed on receipts."),
+    SettingSpec("devices.id_reader", str, "", "Resident ID card reader URL (samv://..., sim://).", _reader_url),
+    SettingSpec("devices.ssc_reader", str, "", "Social security card reader URL (pcsc://...).", _reader_url),
     SettingSpec("storage.retention_days", int, 180,
                 "Days a material file is kept after the platform acknowledged it.", _positive),
     SettingSpec("log.level", str, "INFO", "Log level: DEBUG, INFO, WARNING, ERROR.",

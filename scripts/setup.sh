@@ -7,10 +7,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${KIOSK_VENV:-$ROOT/.venv}"
 
 # gcc, swig, libpcsclite-dev and the Python headers build pyscard (no Linux wheel); the rest are Qt's runtime
-# libraries, the PC/SC daemon with its virtual reader, CJK fonts and a virtual display for screenshots.
+# libraries, the PC/SC daemon with its virtual reader (vpcd), CJK fonts and a virtual display for screenshots.
 APT_PACKAGES=(
   python3 python3-venv python3-dev gcc swig libpcsclite-dev pkg-config
-  pcscd libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-noto-cjk xvfb
+  pcscd vsmartcard-vpcd libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-noto-cjk xvfb
 )
 
 missing=()

@@ -6,8 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from devices.identity.reader import ReaderError
 from kiosk_app import __version__
-from kiosk_app.cli import apps_cmd, catalog_cmd, config_cmd, demo_cmd
+from kiosk_app.cli import apps_cmd, catalog_cmd, config_cmd, demo_cmd, devices_cmd
 from kiosk_app.config import resolve_home
 from kiosk_app.errors import KioskError
 from kiosk_app.station import Station
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     catalog_cmd.register(sub, common)
     apps_cmd.register(sub, common)
     config_cmd.register(sub, common)
+    devices_cmd.register(sub, common)
     demo_cmd.register(sub, common)
     return parser
 
@@ -41,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             with Station(resolve_home(args.home)) as station:
                 args.run(station, args)
-    except (KioskError, StoreError) as exc:
+    except (KioskError, StoreError, ReaderError) as exc:
         print(f"错误：{exc.message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
