@@ -13,6 +13,7 @@ from local_db.models.applications import (
 )
 from local_db.models.base import Base, UTCDateTime, utcnow
 from local_db.models.catalog import CatalogMeta, ItemAlias, ItemFormField, ItemMaterial, ServiceItem
+from local_db.models.printing import PrintJob
 from local_db.models.system import Role, Setting, UserAccount
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "ItemFormField",
     "ItemMaterial",
     "OutboxEntry",
+    "PrintJob",
     "Role",
     "ServiceItem",
     "Setting",
