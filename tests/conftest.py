@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -23,6 +24,24 @@ def db(tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture
 def station(tmp_path: Path) -> Iterator[Station]:
     with Station(tmp_path / "station", key_storage="file") as st:
+        yield st
+
+
+@pytest.fixture(scope="module")
+def station_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("template") / "station"
+    with Station(home, key_storage="file"):
+        pass
+    return home
+
+
+@pytest.fixture
+def copied_station(station_template: Path, tmp_path: Path) -> Iterator[Station]:
+    """Like `station` (real SQLite file, sample catalogue loaded), but copied from a template built once per
+    module: opening a copy skips the migrations and the sample import, which dominate many tests' run time."""
+    home = tmp_path / "station"
+    shutil.copytree(station_template, home)
+    with Station(home, key_storage="file") as st:
         yield st
 
 

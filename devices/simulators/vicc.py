@@ -22,6 +22,8 @@ from datetime import date
 from enum import Enum
 from typing import Final, Protocol
 
+from devices.simulators.sample_cards import id_number
+
 VPCD_HOST: Final = "127.0.0.1"
 VPCD_PORT: Final = 35963  # 0x8C7B, slot 0
 CTRL_OFF, CTRL_ON, CTRL_RESET, CTRL_ATR = 0, 1, 2, 4
@@ -47,17 +49,6 @@ PDOL: Final = bytes.fromhex("9F7A01" "9F0206" "5F2A02")  # 9 bytes of terminal d
 AFL: Final = bytes.fromhex("08010200" "10010100")  # SFI 1 records 1-2, SFI 2 record 1
 
 
-def id_check_digit(first17: str) -> str:
-    """GB 11643-1999 check character (kept local: devices must not import kiosk_app)."""
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights, strict=True)) % 11]
-
-
-def make_id_number(area: str, birth: date, sequence: int) -> str:
-    body = f"{area}{birth:%Y%m%d}{sequence:03d}"
-    return body + id_check_digit(body)
-
-
 @dataclass(frozen=True)
 class SamplePerson:
     name: str
@@ -73,7 +64,7 @@ class SamplePerson:
 
 
 def _person(name: str, nation: str, area: str, birth: date, seq: int, card_no: str, issued: date) -> SamplePerson:
-    return SamplePerson(name, "男" if seq % 2 else "女", nation, birth, make_id_number(area, birth, seq), area,
+    return SamplePerson(name, "男" if seq % 2 else "女", nation, birth, id_number(area, birth, seq), area,
                         card_no, issued, issued.replace(year=issued.year + 10))
 
 

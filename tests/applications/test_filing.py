@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -56,22 +54,9 @@ PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n"
 MONDAY = date(2026, 3, 2)
 
 
-@pytest.fixture(scope="module")
-def station_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("template") / "station"
-    with Station(home, key_storage="file"):
-        pass
-    return home
-
-
 @pytest.fixture
-def station(station_template: Path, tmp_path: Path) -> Iterator[Station]:
-    """conftest's `station` (real SQLite file, sample catalogue loaded), copied from a template built once per
-    module: opening a copy skips the migrations and the sample import, which dominate the run time."""
-    home = tmp_path / "station"
-    shutil.copytree(station_template, home)
-    with Station(home, key_storage="file") as st:
-        yield st
+def station(copied_station: Station) -> Station:
+    return copied_station
 
 
 def file_card(station: Station, person: Identity, *, today: date = MONDAY, **kwargs: Any) -> Filed:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -41,22 +40,9 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(48))
 Snapshot = tuple[Any, ...]
 
 
-@pytest.fixture(scope="module")
-def station_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("template") / "station"
-    with Station(home, key_storage="file"):
-        pass
-    return home
-
-
 @pytest.fixture
-def station(station_template: Path, tmp_path: Path) -> Iterator[Station]:
-    """conftest's `station` (real SQLite file, sample catalogue loaded), copied from a template built once per
-    module: opening a copy skips the migrations and the sample import, which dominate the run time."""
-    home = tmp_path / "station"
-    shutil.copytree(station_template, home)
-    with Station(home, key_storage="file") as st:
-        yield st
+def station(copied_station: Station) -> Station:
+    return copied_station
 
 
 @cache
