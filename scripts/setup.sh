@@ -10,7 +10,7 @@ VENV="${KIOSK_VENV:-$ROOT/.venv}"
 # libraries, the PC/SC daemon with its virtual reader (vpcd), CJK fonts and a virtual display for screenshots.
 APT_PACKAGES=(
   python3 python3-venv python3-dev gcc swig libpcsclite-dev pkg-config
-  pcscd vsmartcard-vpcd libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-noto-cjk xvfb
+  pcscd vsmartcard-vpcd libusb-1.0-0 libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-noto-cjk xvfb
 )
 
 missing=()

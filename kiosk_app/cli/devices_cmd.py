@@ -1,4 +1,4 @@
-"""`kiosk devices list|read-id`: what a technician uses to see and test the readers."""
+"""`kiosk devices list|read-id|print-test`: what a technician uses to see and test the readers and printer."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ import sys
 from devices.identity.factory import create_reader, detect_readers
 from devices.identity.owner import ReaderOwner
 from kiosk_app.cli.output import emit, table
+from kiosk_app.cli.receipts_cmd import add_printer_arguments, profile_from, report_outcome
 from kiosk_app.config import resolve_home
 from kiosk_app.errors import InvalidInput
 from kiosk_app.identity.from_card import identity_from_card
+from kiosk_app.receipts.queue import recover_interrupted_jobs
+from kiosk_app.receipts.service import print_test_page
 from kiosk_app.station import Station
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
-    devices = sub.add_parser("devices", help="设备：读卡器", parents=[common])
+    devices = sub.add_parser("devices", help="设备：读卡器、打印机", parents=[common])
     verbs = devices.add_subparsers(dest="verb", required=True)
     p = verbs.add_parser("list", help="已配置和已检测到的读卡器", parents=[common])
     p.set_defaults(run=_list, standalone=True)
@@ -24,6 +27,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="等待放卡的秒数")
     p.add_argument("--unmask", action="store_true", help="显示完整姓名和证件号（仅限授权人员）")
     p.set_defaults(run=_read_id, standalone=True)
+    p = verbs.add_parser("print-test", help="打印一张测试页（中文、二维码、切纸）", parents=[common])
+    add_printer_arguments(p)
+    p.set_defaults(run=_print_test)
 
 
 class _StderrHandler:
@@ -70,3 +76,8 @@ def _read_id(args: argparse.Namespace) -> None:
     identity = identity_from_card(record)
     data = identity.to_json_dict(masked=not args.unmask)
     emit(args.json, data, lambda: "\n".join(f"{key}: {value}" for key, value in data.items() if value))
+
+
+def _print_test(station: Station, args: argparse.Namespace) -> None:
+    recover_interrupted_jobs(station.db, actor="cli")
+    report_outcome(args, print_test_page(station, args.printer, profile=profile_from(args), actor="cli"))

@@ -7,8 +7,9 @@ import sys
 from collections.abc import Sequence
 
 from devices.identity.reader import ReaderError
+from devices.printing.printer import PrinterError
 from kiosk_app import __version__
-from kiosk_app.cli import apps_cmd, catalog_cmd, config_cmd, demo_cmd, devices_cmd
+from kiosk_app.cli import apps_cmd, catalog_cmd, config_cmd, demo_cmd, devices_cmd, receipts_cmd
 from kiosk_app.config import resolve_home
 from kiosk_app.errors import KioskError
 from kiosk_app.station import Station
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     apps_cmd.register(sub, common)
     config_cmd.register(sub, common)
     devices_cmd.register(sub, common)
+    receipts_cmd.register(sub, common)
     demo_cmd.register(sub, common)
     return parser
 
@@ -43,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             with Station(resolve_home(args.home)) as station:
                 args.run(station, args)
-    except (KioskError, StoreError, ReaderError) as exc:
+    except (KioskError, StoreError, ReaderError, PrinterError) as exc:
         print(f"错误：{exc.message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
