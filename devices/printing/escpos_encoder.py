@@ -18,6 +18,7 @@ Byte-level choices, all deterministic:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 import qrcode
@@ -176,7 +177,7 @@ class _Writer:
             self.text(TextLine(QR_TOO_LONG, bold=True))
             self.text(TextLine(op.data))
             return
-        matrix, module = plan
+        module = plan.module
         payload = op.data.encode("utf-8")
         quiet = QR_QUIET_MODULES * module
         if self.profile.qr == "native" and not REALTIME_PATTERN.search(payload):
@@ -188,24 +189,42 @@ class _Writer:
         else:
             self.image_mode()
             self.feed_dots(quiet)
-            self.out += raster_commands(qr_bitmap(matrix, module, self.profile.dots_per_line))
+            self.out += raster_commands(qr_bitmap(plan.matrix(), module, self.profile.dots_per_line))
             self.feed_dots(quiet)
 
 
-def plan_qr(data: str, level: str, module_size: int, width_dots: int) -> tuple[list[list[bool]], int] | None:
-    """The symbol matrix and the module size that fits the paper, or None when the payload cannot print as a
-    QR code (the encoder then prints it as text under QR_TOO_LONG). The preview should ask the same question."""
+@dataclass(frozen=True)
+class QrPlan:
+    """A QR symbol's size and the module size that fits the paper. The module matrix is built only on demand:
+    native printing needs just the size, and choosing the best of eight masks was most of a receipt's encoding
+    time."""
+
+    code: qrcode.QRCode
+    module: int
+
+    @property
+    def modules(self) -> int:
+        return int(self.code.version) * 4 + 17
+
+    def matrix(self) -> list[list[bool]]:
+        self.code.make(fit=False)
+        return self.code.get_matrix()  # type: ignore[no-any-return]
+
+
+def plan_qr(data: str, level: str, module_size: int, width_dots: int) -> QrPlan | None:
+    """How the QR code will print, or None when the payload cannot print as a QR code (the encoder then prints
+    it as text under QR_TOO_LONG). The preview asks the same question."""
     code = qrcode.QRCode(version=None, error_correction=_QR_EC[qr_level(level)], box_size=1, border=0)
     try:
         code.add_data(data.encode("utf-8"))
-        code.make(fit=True)
+        code.best_fit()
     except (DataOverflowError, ValueError):
         return None
-    matrix = code.get_matrix()
-    module = min(max(module_size, 1), 16, width_dots // (len(matrix) + 2 * QR_QUIET_MODULES))
+    modules = int(code.version) * 4 + 17
+    module = min(max(module_size, 1), 16, width_dots // (modules + 2 * QR_QUIET_MODULES))
     if module < MIN_QR_MODULE:
         return None
-    return matrix, module
+    return QrPlan(code, module)
 
 
 def qr_level(level: str) -> str:

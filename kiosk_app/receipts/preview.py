@@ -178,8 +178,7 @@ def _planned_qr(data: str, level: str, module_size: int, width_dots: int) -> tup
     planned = plan_qr(data, level, module_size, width_dots)
     if planned is None:
         return None
-    matrix, module = planned
-    return tuple(tuple(bool(dark) for dark in row) for row in matrix), module
+    return tuple(tuple(bool(dark) for dark in row) for row in planned.matrix()), planned.module
 
 
 @lru_cache(maxsize=8192)
