@@ -9,6 +9,7 @@ from devices.identity.factory import create_reader, detect_readers
 from devices.identity.owner import ReaderOwner
 from kiosk_app.cli.output import emit, table
 from kiosk_app.cli.receipts_cmd import add_printer_arguments, profile_from, report_outcome
+from kiosk_app.cli.scan_cmd import register_scan
 from kiosk_app.config import resolve_home
 from kiosk_app.errors import InvalidInput
 from kiosk_app.identity.from_card import identity_from_card
@@ -18,7 +19,7 @@ from kiosk_app.station import Station
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
-    devices = sub.add_parser("devices", help="设备：读卡器、打印机", parents=[common])
+    devices = sub.add_parser("devices", help="设备：读卡器、打印机、高拍仪", parents=[common])
     verbs = devices.add_subparsers(dest="verb", required=True)
     p = verbs.add_parser("list", help="已配置和已检测到的读卡器", parents=[common])
     p.set_defaults(run=_list, standalone=True)
@@ -30,6 +31,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p = verbs.add_parser("print-test", help="打印一张测试页（中文、二维码、切纸）", parents=[common])
     add_printer_arguments(p)
     p.set_defaults(run=_print_test)
+    register_scan(verbs, common)
 
 
 class _StderrHandler:

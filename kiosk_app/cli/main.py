@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from devices.camera.camera import CameraError
 from devices.identity.reader import ReaderError
 from devices.printing.printer import PrinterError
 from kiosk_app import __version__
@@ -45,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             with Station(resolve_home(args.home)) as station:
                 args.run(station, args)
-    except (KioskError, StoreError, ReaderError, PrinterError) as exc:
+    except (KioskError, StoreError, ReaderError, PrinterError, CameraError) as exc:
         print(f"错误：{exc.message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -1,0 +1,1 @@
+"""Materials from the document camera: page detection, quality gate, rectification, auto-capture, ID copies."""
