@@ -7,7 +7,6 @@ two columns, as on a thermal printer's 12x24 / 24x24 font.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -84,10 +83,9 @@ REPLACEMENT: Final = "□"  # shown for characters the printer cannot print: vis
 
 def cell_width(ch: str) -> int:
     # In Chinese mode a printer prints every non-ASCII character from its 24x24 font, two cells wide, including
-    # the "ambiguous" ones (“ ” … · ① □) that a terminal would draw narrow.
-    if ch.isascii():
-        return 1
-    return 0 if unicodedata.combining(ch) else 2
+    # the "ambiguous" ones (“ ” … · ① □) that a terminal would draw narrow, and combining marks, which it does
+    # not compose.
+    return 1 if ch.isascii() else 2
 
 
 def display_width(text: str) -> int:

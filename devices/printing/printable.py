@@ -20,7 +20,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Final
 
-from devices.printing.document import REPLACEMENT, wrap
+from devices.printing.document import REPLACEMENT, display_width, wrap
 
 EXTENSION_A: Final = range(0x3400, 0x4DC0)  # CJK Unified Ideographs Extension A, in the GB18030 font
 
@@ -49,29 +49,13 @@ def printable_text(text: str) -> str:
 
 
 def printed_width(text: str) -> int:
-    """Columns on paper after `printable_text`: ASCII takes one (12 dots), every GB multi-byte code two."""
-    return sum(1 if ord(ch) < 0x80 else 2 for ch in text)
+    """Columns on paper: ASCII takes one (12 dots), every GB multi-byte code two (see document.cell_width)."""
+    return display_width(text)
 
 
 def layout_lines(text: str, columns: int) -> list[str]:
-    """The lines a paragraph prints as: made printable, wrapped by `document.wrap`, then split where the
-    printed width still exceeds `columns` (ambiguous-width characters)."""
-    columns = max(columns, 2)  # a full-width character must fit somewhere
-    lines: list[str] = []
-    for line in wrap(printable_text(text), columns):
-        if printed_width(line) <= columns:
-            lines.append(line)
-            continue
-        current, width = "", 0
-        for ch in line:
-            w = printed_width(ch)
-            if width + w > columns and current:
-                lines.append(current)
-                current, width = "", 0
-            current += ch
-            width += w
-        lines.append(current)
-    return lines
+    """The lines a paragraph prints as: made printable, then wrapped by `document.wrap`."""
+    return wrap(printable_text(text), max(columns, 2))  # a full-width character must fit somewhere
 
 
 def rule_text(char: str, columns: int) -> str:
