@@ -93,7 +93,10 @@ def load_image(data: bytes | Path | str) -> np.ndarray:
         except OSError as exc:
             raise BadImage(detail=f"无法读取：{exc.strerror}") from exc
     _check_complete(raw, fmt)
-    image = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
+    try:
+        image = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error as exc:  # OpenCV asserts on some malformed headers instead of returning None
+        raise BadImage(detail=f"{fmt} 解码失败：{str(exc).splitlines()[-1][:120]}") from exc
     if image is None or image.size == 0:
         raise BadImage(detail=f"{fmt} 解码失败")
     if sorted(image.shape[:2]) != sorted((width, height)):  # EXIF rotation may swap the two

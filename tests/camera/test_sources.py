@@ -440,3 +440,13 @@ def test_load_image_mutations_only_raise_camera_errors(data: st.DataObject) -> N
 
 
 _FUZZ_BASE = {ext: cv2.imencode(ext, _pattern(48, 32, 5))[1].tobytes() for ext in (".jpg", ".png", ".bmp")}
+
+
+def test_bmp_header_past_opencv_limits_is_a_bad_image() -> None:
+    """A 1 x 2,000,000 BMP is under the megapixel cap but trips an OpenCV assertion instead of a None result."""
+    width, height = 1, 2_000_000
+    row = 4  # 3 bytes of BGR padded to 4
+    header = (b"BM" + struct.pack("<IHHI", 54 + row * height, 0, 0, 54)
+              + struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, row * height, 2835, 2835, 0, 0))
+    with pytest.raises(BadImage):
+        load_image(header + b"\x00" * (row * height))
