@@ -25,6 +25,7 @@ MAX_RAGGEDNESS = 1.5
 MIN_FILL = 0.82  # contour area / quad area; below this the shape is not a sheet
 EDGE_SAMPLES = 48
 BORDER_SHARE_MAX = 0.3  # a page slid partly out of view still has most of its outline inside
+MIN_RECTANGULARITY = 0.78  # a keystoned page stays near 0.86+; a quad stretched round a finger drops below
 
 
 @dataclass(frozen=True)
@@ -149,11 +150,28 @@ def _best_quad(small: np.ndarray) -> NDArray[np.float32] | None:
     best: _Candidate | None = None
     for binary, nested in _binarisations(small):
         best = _best_in(binary, nested, frame_area, best)
+    faint = _best_in(_faint_edges(small), True, frame_area, None)
     if best is None:
-        best = _best_in(_faint_edges(small), True, frame_area, None)
+        best = faint
+    elif faint is not None and faint.score > best.score and _extends(faint.quad, best.quad, math.hypot(h, w)):
+        # A curled edge is shaded towards its rim; on a light desk the strong binarisations stop at the start of
+        # the shading, while the faint edges follow the real rim. Take the larger quad only when it grows the
+        # smaller one on one side, keeping the other two corners: grain or a finger would move more corners.
+        best = faint
     if best is None:
         best = _best_in(_adaptive(small), True, frame_area, None)
     return None if best is None else best.quad
+
+
+def _extends(outer: np.ndarray, inner: np.ndarray, diag: float) -> bool:
+    """Whether `outer` is `inner` with one side pushed outwards: two corners shared, the rest inside `outer`."""
+    tol = 0.015 * diag
+    a, b = order_corners(outer).astype(np.float64), order_corners(inner).astype(np.float64)
+    dists = np.linalg.norm(a[:, None, :] - b[None, :, :], axis=2)
+    shared = int((dists.min(axis=0) < tol).sum())
+    contour = a.reshape(-1, 1, 2).astype(np.float32)
+    inside = all(cv2.pointPolygonTest(contour, (float(x), float(y)), True) > -tol for x, y in b)
+    return shared >= 2 and inside
 
 
 def _best_in(binary: np.ndarray, nested: bool, frame_area: float, best: _Candidate | None) -> _Candidate | None:
@@ -204,7 +222,7 @@ def _quad_from_contour(contour: np.ndarray, area: float, frame_area: float) -> _
     if cv2.arcLength(contour, True) > MAX_RAGGEDNESS * cv2.arcLength(quad.reshape(-1, 1, 2), True):
         return None
     rect = _rectangularity(quad)
-    if rect < 0.6:
+    if rect < MIN_RECTANGULARITY:
         return None
     # Fill weighs heavily: a quad stretched to take in a finger is larger but partly empty, and must lose
     # to the tighter quad of the page alone.
@@ -313,7 +331,17 @@ def _refine(gray: np.ndarray, quad: np.ndarray, scale: float) -> NDArray[np.floa
         keep = strength > max(4.0, 0.35 * float(np.median(strength)))
         if int(keep.sum()) < EDGE_SAMPLES // 3:
             return None
-        edge_pts = base[keep] + ((offsets[0] + sub[keep])[:, None]) * normal[None, :]
+        offs = offsets[0] + sub
+        # A curled edge bows outwards between corners that stay put: fit offset = a + b*t + c*4t(1-t) (the
+        # simplest bow that vanishes at both corners) and, for a clear outward bow, keep only the chord a + b*t,
+        # which passes through the true corners.
+        bow_shape = 4.0 * t * (1.0 - t)
+        design = np.stack([np.ones_like(t), t, bow_shape], axis=1)[keep]
+        coef = np.linalg.lstsq(design, offs[keep], rcond=None)[0]
+        outward = float(coef[2]) * _outward_sign(quad, i)
+        if outward > max(1.5, 0.5 / scale):
+            offs = offs - coef[2] * bow_shape
+        edge_pts = base[keep] + (offs[keep][:, None]) * normal[None, :]
         fitted = cv2.fitLine(edge_pts.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).reshape(4)
         lines.append((fitted[2:4].astype(np.float64), fitted[0:2].astype(np.float64)))
     corners = []
@@ -328,6 +356,14 @@ def _refine(gray: np.ndarray, quad: np.ndarray, scale: float) -> NDArray[np.floa
     if float(np.max(np.linalg.norm(refined - quad, axis=1))) > max(0.03 * diag, 3 * reach):
         return None  # the edge search latched onto something else; the coarse quad is safer
     return refined.astype(np.float32)
+
+
+def _outward_sign(quad: np.ndarray, i: int) -> float:
+    """-1 when side i's normal (-dy, dx) points into the quad, +1 when it points out."""
+    p, q = quad[i], quad[(i + 1) % 4]
+    d = q - p
+    to_centre = quad.mean(axis=0) - (p + q) / 2
+    return -1.0 if float(-d[1] * to_centre[0] + d[0] * to_centre[1]) > 0 else 1.0
 
 
 def _intersect(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
