@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from devices.camera.camera import BadImage
 from devices.camera.factory import create_camera
+from devices.camera.sources import load_image
 from devices.simulators.synthetic_pages import render_scene
 from kiosk_app.materials.rectify import MAX_JPEG_BYTES
 from kiosk_app.materials.scanning import NO_PAGE, ScanFailed, pages_to_pdf, scan_document, scan_file, store_scan
@@ -150,3 +152,25 @@ def test_cli_scan_pdf_and_corrupt_input(tmp_path: Path) -> None:
     assert result.stderr.startswith("错误：") and "Traceback" not in result.stderr
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name not in ("home",)) == ["bad.jpg", "card.pdf"]
+
+
+def test_cli_multi_page_pdf_and_id_copy(tmp_path: Path) -> None:
+    def scan(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "kiosk_app", "devices", "scan", *args, "--interval", "0",
+                               "--json"], capture_output=True, text=True, timeout=120)
+
+    pdf = tmp_path / "three.pdf"
+    multi = scan("--camera", "sim://a4?seed=3", "--pages", "3", "--out", str(pdf))
+    assert multi.returncode == 0, multi.stderr
+    data = json.loads(multi.stdout)
+    assert len(data["pages"]) == 3 and data["bytes"] == pdf.stat().st_size
+    assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes())) == 3
+    copy = tmp_path / "copy.jpg"
+    composed = scan("--camera", "sim://idcard_front?seed=2", "--back-camera", "sim://idcard_back?seed=2",
+                    "--mode", "idcopy", "--purpose", "办理最低生活保障申请", "--out", str(copy))
+    assert composed.returncode == 0, composed.stderr
+    assert len(json.loads(composed.stdout)["pages"]) == 2
+    page = load_image(copy)
+    assert page.shape[:2] == (2339, 1654)  # A4 at 200 dpi
+    refused = scan("--camera", "sim://idcard_front", "--mode", "idcopy", "--out", str(tmp_path / "n.jpg"))
+    assert refused.returncode == 1 and "--purpose" in refused.stderr and not (tmp_path / "n.jpg").exists()
