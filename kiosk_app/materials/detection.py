@@ -248,15 +248,11 @@ def _snap_to_contour(quad: np.ndarray, points: np.ndarray) -> NDArray[np.float32
         near = (along > 0.1 * length) & (along < 0.9 * length) & (across < max(2.0, 0.03 * length))
         if int(near.sum()) < 8:
             return None
-        fitted = cv2.fitLine(points[near], cv2.DIST_HUBER, 0, 0.01, 0.01).reshape(4)
-        lines.append((fitted[2:4].astype(np.float64), fitted[0:2].astype(np.float64)))
-    corners = []
-    for i in range(4):
-        point = _intersect(lines[i - 1], lines[i])
-        if point is None:
-            return None
-        corners.append(point)
-    result = np.array(corners, dtype=np.float32)
+        lines.append(_fit_line(points[near]))
+    found = _corners(lines)
+    if found is None:
+        return None
+    result = found.astype(np.float32)
     if float(np.max(np.linalg.norm(result - quad, axis=1))) > 0.15 * float(np.linalg.norm(quad[2] - quad[0])):
         return None
     return result
@@ -342,16 +338,10 @@ def _refine(gray: np.ndarray, quad: np.ndarray, scale: float) -> NDArray[np.floa
         if outward > max(1.5, 0.5 / scale):
             offs = offs - coef[2] * bow_shape
         edge_pts = base[keep] + (offs[keep][:, None]) * normal[None, :]
-        fitted = cv2.fitLine(edge_pts.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).reshape(4)
-        lines.append((fitted[2:4].astype(np.float64), fitted[0:2].astype(np.float64)))
-    corners = []
-    for i in range(4):
-        # Corner i joins side i-1 (ending at i) and side i (starting at i).
-        point = _intersect(lines[i - 1], lines[i])
-        if point is None:
-            return None
-        corners.append(point)
-    refined = np.array(corners)
+        lines.append(_fit_line(edge_pts))
+    refined = _corners(lines)
+    if refined is None:
+        return None
     diag = math.hypot(*(gray.shape[:2]))
     if float(np.max(np.linalg.norm(refined - quad, axis=1))) > max(0.03 * diag, 3 * reach):
         return None  # the edge search latched onto something else; the coarse quad is safer
@@ -364,6 +354,23 @@ def _outward_sign(quad: np.ndarray, i: int) -> float:
     d = q - p
     to_centre = quad.mean(axis=0) - (p + q) / 2
     return -1.0 if float(-d[1] * to_centre[0] + d[0] * to_centre[1]) > 0 else 1.0
+
+
+def _fit_line(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(point, unit direction) of a robust line fit; Huber keeps stray points (text, a finger) from pulling it."""
+    fitted = cv2.fitLine(points.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).reshape(4)
+    return fitted[2:4].astype(np.float64), fitted[0:2].astype(np.float64)
+
+
+def _corners(lines: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray | None:
+    """Corner i joins side i-1 (ending at i) and side i (starting at i); None if two neighbours are parallel."""
+    corners = []
+    for i in range(4):
+        point = _intersect(lines[i - 1], lines[i])
+        if point is None:
+            return None
+        corners.append(point)
+    return np.array(corners)
 
 
 def _intersect(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
