@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from kiosk_app import audit
@@ -118,10 +118,10 @@ def _problems(exc: ValidationError, body: bytes) -> list[str]:
     errors = exc.errors()
     if any(err["type"] == "json_invalid" for err in errors):  # e.g. NaN, which pydantic's parser refuses
         return ["不是有效的 JSON（含有 NaN、Infinity 等 JSON 不允许的值）"]
-    return [_describe(err, data) for err in errors]
+    return [describe_error(err, data) for err in errors]
 
 
-def _describe(err: ErrorDetails, data: dict[str, Any]) -> str:
+def describe_error(err: ErrorDetails, data: dict[str, Any]) -> str:
     loc = list(err["loc"])
     where = "目录"
     if len(loc) >= 2 and loc[0] == "items" and isinstance(loc[1], int):
@@ -150,38 +150,67 @@ def _describe(err: ErrorDetails, data: dict[str, Any]) -> str:
 def import_catalog(db: Database, raw: bytes, *, actor: str = "system") -> ImportReport:
     started = time.perf_counter()
     doc = parse_catalog(raw)
-    rows = _rows(doc.items, doc.catalog_version)  # pinyin work happens here, outside the write transaction
+    rows = catalog_rows(doc.items, doc.catalog_version)  # pinyin work happens here, outside the write transaction
     source_sha256 = hashlib.sha256(raw).hexdigest()
-    imported_codes = {item.code for item in doc.items}
+    change = CatalogChange(doc.catalog_version, doc.region, rows, {item.code for item in doc.items}, set(),
+                           full=True, source_sha256=source_sha256)
+    added, updated, deactivated = db.write(lambda session: write_change(session, change, actor=actor))
+    return ImportReport(doc.catalog_version, doc.region, len(doc.items), added, updated, deactivated,
+                        time.perf_counter() - started)
 
-    def job(session: Session) -> tuple[int, int]:
-        existing = set(session.scalars(select(ServiceItemRow.code)))
-        active_before = set(session.scalars(select(ServiceItemRow.code).where(ServiceItemRow.active.is_(True))))
-        session.execute(update(ServiceItemRow).values(active=False))
-        # Plain tuples through the driver's executemany: ORM/Core parameter handling per row cost more than
-        # SQLite itself on a 100,000-item catalogue (a million child rows).
-        conn = session.connection()
-        conn.exec_driver_sql(_UPSERT_ITEM, rows.items)
-        imported = select(ServiceItemRow.code).where(ServiceItemRow.active.is_(True))
-        for child in (ItemAlias, ItemMaterial, ItemFormField):
+
+@dataclass
+class CatalogChange:
+    """Items to upsert (as rows) and codes to retire. `full`: the items are the whole catalogue, so every other
+    active item retires too (an import, or a platform's full sync)."""
+
+    version: str
+    region: str
+    rows: CatalogRows
+    codes: set[str]
+    removed: set[str]
+    full: bool
+    source_sha256: str
+
+
+def write_change(session: Session, change: CatalogChange, *, actor: str) -> tuple[int, int, int]:
+    """Apply `change` inside the caller's transaction; returns (added, updated, deactivated)."""
+    existing = set(session.scalars(select(ServiceItemRow.code)))
+    active_before = set(session.scalars(select(ServiceItemRow.code).where(ServiceItemRow.active.is_(True))))
+    retire = (active_before - change.codes) if change.full else (active_before & (change.removed - change.codes))
+    for part in _chunks(retire):  # SQLite caps bound parameters per statement
+        session.execute(update(ServiceItemRow).where(ServiceItemRow.code.in_(part)).values(active=False))
+    # Plain tuples through the driver's executemany: ORM/Core parameter handling per row cost more than
+    # SQLite itself on a 100,000-item catalogue (a million child rows).
+    conn = session.connection()
+    if change.rows.items:
+        conn.exec_driver_sql(_UPSERT_ITEM, change.rows.items)
+    for child in (ItemAlias, ItemMaterial, ItemFormField):
+        if change.full:  # after the upsert exactly the document's items are active
+            imported = select(ServiceItemRow.code).where(ServiceItemRow.active.is_(True))
             session.execute(delete(child).where(child.item_code.in_(imported)))
-        for sql, child_rows in ((_INSERT_ALIAS, rows.aliases), (_INSERT_MATERIAL, rows.materials),
-                                (_INSERT_FIELD, rows.fields)):
-            if child_rows:
-                conn.exec_driver_sql(sql, child_rows)
-        session.execute(delete(CatalogMeta))
-        session.add(CatalogMeta(id=1, version=doc.catalog_version, region=doc.region, item_count=len(doc.items),
-                                source_sha256=source_sha256, imported_at=utcnow()))
-        added = len(imported_codes - existing)
-        deactivated = len(active_before - imported_codes)
-        audit.record(session, actor=actor, action="catalog.import", subject_type="catalog",
-                     subject_id=doc.catalog_version, items=len(doc.items), added=added, deactivated=deactivated,
-                     sha256=source_sha256)
-        return added, deactivated
+        else:
+            for part in _chunks(change.codes):
+                session.execute(delete(child).where(child.item_code.in_(part)))
+    for sql, child_rows in ((_INSERT_ALIAS, change.rows.aliases), (_INSERT_MATERIAL, change.rows.materials),
+                            (_INSERT_FIELD, change.rows.fields)):
+        if child_rows:
+            conn.exec_driver_sql(sql, child_rows)
+    active_count = session.scalar(select(func.count()).select_from(ServiceItemRow)
+                                  .where(ServiceItemRow.active.is_(True))) or 0
+    session.execute(delete(CatalogMeta))
+    session.add(CatalogMeta(id=1, version=change.version, region=change.region, item_count=active_count,
+                            source_sha256=change.source_sha256, imported_at=utcnow()))
+    added = len(change.codes - existing)
+    audit.record(session, actor=actor, action="catalog.import" if change.full else "catalog.delta",
+                 subject_type="catalog", subject_id=change.version, items=len(change.codes), added=added,
+                 deactivated=len(retire), sha256=change.source_sha256)
+    return added, len(change.codes) - added, len(retire)
 
-    added, deactivated = db.write(job)
-    return ImportReport(doc.catalog_version, doc.region, len(doc.items), added, len(doc.items) - added,
-                        deactivated, time.perf_counter() - started)
+
+def _chunks(values: set[str], size: int = 500) -> Iterable[list[str]]:
+    ordered = sorted(values)
+    return (ordered[i:i + size] for i in range(0, len(ordered), size))
 
 
 _ITEM_COLUMNS: Final = (
@@ -208,7 +237,7 @@ Row = tuple[Any, ...]
 
 
 @dataclass
-class _Rows:
+class CatalogRows:
     items: list[Row]
     aliases: list[Row]
     materials: list[Row]
@@ -219,10 +248,10 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _rows(items: Iterable[ServiceItem], version: str) -> _Rows:
+def catalog_rows(items: Iterable[ServiceItem], version: str) -> CatalogRows:
     """Rows in the column order of the statements above; JSON columns pre-serialised as SQLAlchemy's JSON
     type would read them back."""
-    out = _Rows([], [], [], [])
+    out = CatalogRows([], [], [], [])
     for item in items:
         name_pinyin, name_initials = pinyin_keys(item.name)
         out.items.append((

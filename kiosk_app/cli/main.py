@@ -10,7 +10,7 @@ from devices.camera.camera import CameraError
 from devices.identity.reader import ReaderError
 from devices.printing.printer import PrinterError
 from kiosk_app import __version__
-from kiosk_app.cli import apps_cmd, catalog_cmd, config_cmd, demo_cmd, devices_cmd, receipts_cmd
+from kiosk_app.cli import apps_cmd, catalog_cmd, config_cmd, demo_cmd, devices_cmd, receipts_cmd, sync_cmd
 from kiosk_app.config import resolve_home
 from kiosk_app.errors import KioskError
 from kiosk_app.station import Station
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_cmd.register(sub, common)
     devices_cmd.register(sub, common)
     receipts_cmd.register(sub, common)
+    sync_cmd.register(sub, common)
     demo_cmd.register(sub, common)
     return parser
 
@@ -42,17 +43,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.home = getattr(args, "home", None)
     try:
         if getattr(args, "standalone", False):  # commands that set up their own station (demo)
-            args.run(args)
+            code = args.run(args)
         else:
             with Station(resolve_home(args.home)) as station:
-                args.run(station, args)
+                code = args.run(station, args)
     except (KioskError, StoreError, ReaderError, PrinterError, CameraError) as exc:
         print(f"错误：{exc.message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("已取消。", file=sys.stderr)
         return 130
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from local_db.models.applications import (
 from local_db.models.base import Base, UTCDateTime, utcnow
 from local_db.models.catalog import CatalogMeta, ItemAlias, ItemFormField, ItemMaterial, ServiceItem
 from local_db.models.printing import PrintJob
+from local_db.models.sync import DepartmentProgress, DeviceEnrolment, SyncMeta
 from local_db.models.system import Role, Setting, UserAccount
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "Base",
     "Blob",
     "CatalogMeta",
+    "DepartmentProgress",
+    "DeviceEnrolment",
     "Evaluation",
     "ItemAlias",
     "ItemFormField",
@@ -34,6 +37,7 @@ __all__ = [
     "ServiceItem",
     "Setting",
     "StatusEvent",
+    "SyncMeta",
     "TrackingSequence",
     "UTCDateTime",
     "UserAccount",
