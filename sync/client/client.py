@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 from urllib.parse import urlencode
@@ -65,11 +66,13 @@ class DeviceCredentials:
 
 class PlatformClient:
     def __init__(self, base_url: str, credentials: DeviceCredentials | None = None, *,
-                 connect_timeout: float = 5.0, read_timeout: float = 30.0) -> None:
+                 connect_timeout: float = 5.0, read_timeout: float = 30.0,
+                 clock: Callable[[], float] = time.time) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self.timeout = (connect_timeout, read_timeout)
         self.skew_ms: float | None = None  # platform time minus local time
+        self._clock = clock
         self._session = requests.Session()
         self._session.headers["User-Agent"] = USER_AGENT
         self._lock = threading.Lock()  # one request at a time: the session and the skew estimate are shared
@@ -134,7 +137,7 @@ class PlatformClient:
     # ---- transport -------------------------------------------------------------------------------------------
 
     def platform_time_ms(self) -> int:
-        return int(time.time() * 1000 + (self.skew_ms or 0.0))
+        return int(self._clock() * 1000 + (self.skew_ms or 0.0))
 
     def _send(self, method: str, path: str, *, query: dict[str, Any] | None = None,
               body: BaseModel | None = None, raw: bytes | None = None, signed: bool = True) -> requests.Response:
@@ -155,7 +158,7 @@ class PlatformClient:
                 creds = self.credentials
                 headers.update(sign_request(creds.private_key, creds.device_id, method, path_and_query, data,
                                             self.platform_time_ms()).as_dict())
-            sent = time.time()
+            sent = self._clock()
             try:
                 response = self._session.request(method, self.base_url + path_and_query, data=data or None,
                                                  headers=headers, timeout=self.timeout, allow_redirects=False)
@@ -163,7 +166,7 @@ class PlatformClient:
                 raise LinkDown("连接平台超时，网络可能很慢或已中断。", code="timeout") from None
             except requests.RequestException as exc:
                 raise LinkDown(f"连不上平台（{type(exc).__name__}），网络可能已中断。", code="offline") from None
-            self._note_server_time(response, sent, time.time())
+            self._note_server_time(response, sent, self._clock())
         _raise_for_status(response)
         return response
 

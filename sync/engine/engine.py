@@ -138,10 +138,13 @@ class SyncEngine:
         return report
 
     def _push(self, client: PlatformClient, report: SyncReport) -> None:
+        tried: set[int] = set()  # one try per item per pass, however short its back-off
         while not self._stop.is_set():
-            jobs = self.store.due_jobs(200)
+            self._flush_acks()  # before asking again, or the same jobs would come back
+            jobs = [j for j in self.store.due_jobs(200) if j.id not in tried]
             if not jobs:
                 return
+            tried.update(j.id for j in jobs)
             blob_states = self._blob_states(client, [j.ref_id for j in jobs if j.kind == "blob"])
             for job in jobs:
                 if self._stop.is_set():
@@ -254,7 +257,9 @@ class SyncEngine:
                 break
         if not pages or self._stop.is_set():
             return 0
-        if not any(p.items or p.removed for p in pages) and not pages[0].full:
+        if not any(p.items or p.removed for p in pages):
+            # Nothing new; and an empty *full* catalogue means a platform nobody has published to yet, which
+            # must not retire every service this station offers.
             return 0
         try:
             return self.store.apply_catalog(pages)
