@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 from datetime import date
 from pathlib import Path
 
@@ -30,15 +31,22 @@ def enrol(station: Station, platform: RunningPlatform, url: str | None = None) -
     provision(station, url or platform.url, token, device_name="test-kiosk")
 
 
-def file_applications(station: Station, count: int, *, seed: int = 0, scan_size: tuple[int, int] = (620, 877),
+def photo_bytes(seed: int, size: int) -> bytes:
+    """Incompressible bytes behind a JPEG signature: the size of a real scan without the cost of making one."""
+    return b"\xff\xd8\xff\xe0" + random.Random(seed).randbytes(size - 4)
+
+
+def file_applications(station: Station, count: int, *, seed: int = 0, material_bytes: int | None = None,
                       item_name: str = ITEM_WITH_SCANS) -> list[Filed]:
-    """`count` applications, each with its required paper materials scanned (distinct bytes per page)."""
+    """`count` applications, each with its required paper materials scanned (distinct bytes per page):
+    small PNG scans, or `material_bytes`-sized photos."""
     item = item_named(station, item_name)
     needed = [m for m in item.materials if m.required and not m.elicence_type]
     filed = []
     for n in range(count):
         person = make_person(birth=date(1950 + (seed + n) % 40, 1 + n % 12, 1 + n % 28), seq=100 + n)
-        files = [MaterialFile(m.code, demo_scan(seed * 1000 + n * 10 + i, *scan_size), "image/png")
+        files = [MaterialFile(m.code, demo_scan(seed * 1000 + n * 10 + i), "image/png") if material_bytes is None
+                 else MaterialFile(m.code, photo_bytes(seed * 1000 + n * 10 + i, material_bytes), "image/jpeg")
                  for i, m in enumerate(needed)]
         filed.append(submit_application(station.db, station.catalog,
                                         station.filing_context(channel="kiosk", actor="test"),
