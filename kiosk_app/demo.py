@@ -12,6 +12,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from datetime import date
+from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from kiosk_app.applications.filing import Filed, MaterialFile, submit_application
 from kiosk_app.applications.queries import application_detail
-from kiosk_app.catalog.library import ItemView
+from kiosk_app.catalog.library import SAMPLE_CATALOG, ItemView
 from kiosk_app.identity import CardType, Identity, Sex, make_id_number
 from kiosk_app.station import Station
 
@@ -115,13 +116,25 @@ CASES: Final = (
 )
 
 
+# What the departments do on the embedded platform once the filings arrive: (case index, steps).
+PLATFORM_STEPS: Final = (
+    (0, (("accepted", None, None), ("approved", None, None), ("result_ready", None, None))),
+    (1, (("correction_requested", "请补交家庭成员收入证明原件扫描件", None),)),
+    (2, (("accepted", None, None), ("in_review", None, "县民政局"), ("approved", None, "县卫生健康局"))),
+)
+
+
 def run_demo(out: Path, home: Path | None = None) -> dict[str, Any]:
+    """File the sample cases offline, then start an embedded platform on loopback, provision the station
+    with it, sync, let the platform's departments act, and sync again so their decisions come back."""
     out.mkdir(parents=True, exist_ok=True)
     home = home or out / "station"
-    if home.exists() and (home / DEMO_MARKER).exists():
-        shutil.rmtree(home)  # only a folder an earlier demo made; never a real station's data
-    home.mkdir(parents=True, exist_ok=True)
-    (home / DEMO_MARKER).write_text("created by `kiosk demo`\n", encoding="utf-8")
+    platform_dir = out / "platform"
+    for folder in (home, platform_dir):
+        if folder.exists() and (folder / DEMO_MARKER).exists():
+            shutil.rmtree(folder)  # only a folder an earlier demo made; never a real station's data
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / DEMO_MARKER).write_text("created by `kiosk demo`\n", encoding="utf-8")
     people = sample_people()
     with Station(home) as station:
         searches = {q: [f"{h.name}（{h.score}）" for h in station.catalog.search(q, limit=3)]
@@ -138,15 +151,54 @@ def run_demo(out: Path, home: Path | None = None) -> dict[str, Any]:
                                         form_values=sample_form_values(item), files=files,
                                         allow_missing=not case.scan_required)
             filed.append((case, result))
+        sync_lines, platform_apps = _sync_with_embedded_platform(station, platform_dir, [f for _, f in filed])
         details = [application_detail(station.db, f.id) for _, f in filed]
         station_name = station.settings.get("station.name")
         catalog = station.catalog.info()
     (out / "applications.json").write_text(json.dumps(details, ensure_ascii=False, indent=2), encoding="utf-8")
+    (out / "platform-applications.json").write_text(
+        json.dumps([{k: a[k] for k in ("client_id", "case_no", "state", "blobs", "missing_blobs", "departments")}
+                    for a in platform_apps], ensure_ascii=False, indent=2), encoding="utf-8")
     (out / "searches.json").write_text(json.dumps(searches, ensure_ascii=False, indent=2), encoding="utf-8")
     summary = _summary(station_name, catalog.version if catalog else "", filed, details, searches)
+    summary += "\n与省级平台同步（内置参考平台，仅本机回环地址）：\n" + "\n".join(sync_lines) + "\n"
     (out / "summary.txt").write_text(summary, encoding="utf-8")
     return {"out": str(out), "home": str(home), "applications": [f.to_json() for _, f in filed],
-            "summary": summary}
+            "platform_applications": len(platform_apps), "summary": summary}
+
+
+def _sync_with_embedded_platform(station: Station, folder: Path,
+                                 filed: list[Filed]) -> tuple[list[str], list[dict[str, Any]]]:
+    # Imported here: only the demo embeds the reference platform; a station never runs one.
+    from kiosk_app.syncing.service import StationSync, provision
+    from sync.server import back_office
+    from sync.server.embedded import RunningPlatform
+    from sync.server.states import label as state_label
+
+    lines: list[str] = []
+    with RunningPlatform(f"sqlite:///{folder / 'platform.db'}", folder / "blobs") as platform:
+        document = json.loads(resources.files("kiosk_app.catalog").joinpath("data", SAMPLE_CATALOG).read_bytes())
+        document["catalog_version"] = f"{document['catalog_version']}-p1"
+        back_office.publish_catalog(platform.store, document)
+        token = back_office.create_token(platform.store, station.settings.get("station.code"))["token"]
+        done = provision(station, platform.url, token, device_name="demo-kiosk", actor="demo")
+        lines.append(f"  开通：设备 {done.device_id[:8]}…，平台 {done.platform_url}")
+        sync = StationSync(station, connect_timeout=2, read_timeout=10)
+        first = sync.sync_once()
+        lines.append(f"  第一轮：上报 {first.uploaded_applications} 件申请、{first.uploaded_blobs} 份材料"
+                     f"（{first.bytes_sent / 1024:.0f} KB），目录更新 {first.catalog_items} 项，"
+                     f"待上报 {first.pending} 项")
+        cases = {a["client_id"]: a["case_no"] for a in back_office.list_apps(platform.store)}
+        for index, steps in PLATFORM_STEPS:
+            case_no = cases[filed[index].id]
+            for state, reason, department in steps:
+                back_office.advance(platform.store, case_no, state, reason=reason, department=department)
+            lines.append(f"  平台办件 {case_no}（{filed[index].tracking_no}）："
+                         + " → ".join(f"{d + '：' if d else ''}{state_label(s)}" for s, _, d in steps))
+        second = sync.sync_once()
+        lines.append(f"  第二轮：取回办理进度 {second.status_updates} 条，待上报 {second.pending} 项")
+        apps = back_office.list_apps(platform.store)
+    return lines, apps
 
 
 def _item_named(station: Station, name: str) -> ItemView:

@@ -180,7 +180,11 @@ def test_demo_writes_what_it_produced(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert len(data["applications"]) >= 3
     details = json.loads((out / "applications.json").read_text(encoding="utf-8"))
-    assert all(d["state"] == "submitted" for d in details)
+    # Filed offline, synced with the embedded platform, and the departments' decisions came back.
+    assert [d["state"] for d in details] == ["result_ready", "correction_requested", "accepted", "uploaded"]
+    platform_apps = json.loads((out / "platform-applications.json").read_text(encoding="utf-8"))
+    assert sorted(a["client_id"] for a in platform_apps) == sorted(d["id"] for d in details)
+    assert all(a["case_no"] and not a["missing_blobs"] for a in platform_apps)
     summary = (out / "summary.txt").read_text(encoding="utf-8")
     assert all(d["tracking_no"] in summary for d in details)
     for person in sample_people():
