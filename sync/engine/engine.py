@@ -13,7 +13,9 @@ import logging
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -21,16 +23,18 @@ from typing import Any, Final, TypeVar
 
 from sync.client import HashMismatch, NotEnrolled, OffsetMismatch, PlatformClient, SyncError
 from sync.engine.store import CatalogRefused, ItemProblem, ItemUnavailable, Job, Outcome, RunRecord, SyncStore
-from sync.protocol.models import BlobState, CatalogPage, Limits
+from sync.protocol.models import ApplicationCommit, BlobState, CatalogPage, EvaluationUpload, Limits
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Payload = ApplicationCommit | EvaluationUpload | bytes | None
 
 BACKOFF_BASE_S: Final = 2.0
 BACKOFF_CAP_S: Final = 600.0  # about 10 minutes: a village link that comes back is used within that time
 PROBE_INTERVAL_S: Final = 15.0  # while backing off, a cheap hello every so often notices the link return
 IDLE_INTERVAL_S: Final = 60.0  # nothing to send: still pull status and catalogue this often
 ACK_BATCH: Final = 50  # acknowledgements recorded per transaction (redoing unrecorded ones is harmless)
+PREPARE_AHEAD: Final = 2  # items read and decrypted ahead of the one on the wire (bounded: scans are large)
 
 
 def backoff_delay(failures: int, rng: random.Random, *, base: float = BACKOFF_BASE_S,
@@ -89,6 +93,8 @@ class SyncEngine:
         self._wake = threading.Event()
         self._limits = Limits()
         self._acks: list[tuple[Job, Outcome]] = []
+        self._ack_pool: ThreadPoolExecutor | None = None
+        self._ack_futures: list[Future[None]] = []
 
     # ---- control from other threads -------------------------------------------------------------------------
 
@@ -125,7 +131,7 @@ class SyncEngine:
             report.errors.append(error)
             log.warning("sync pass ended early: %s (%s)", lost.error.code or type(lost.error).__name__, error)
         finally:
-            self._flush_acks()
+            self._flush_acks(wait=True)
             client.close()
         summary = self.store.queue_summary()
         report.pending, report.pending_bytes, report.quarantined = (summary.pending, summary.pending_bytes,
@@ -139,45 +145,76 @@ class SyncEngine:
 
     def _push(self, client: PlatformClient, report: SyncReport) -> None:
         tried: set[int] = set()  # one try per item per pass, however short its back-off
-        while not self._stop.is_set():
-            self._flush_acks()  # before asking again, or the same jobs would come back
-            jobs = [j for j in self.store.due_jobs(200) if j.id not in tried]
-            if not jobs:
-                return
-            tried.update(j.id for j in jobs)
-            blob_states = self._blob_states(client, [j.ref_id for j in jobs if j.kind == "blob"])
-            for job in jobs:
-                if self._stop.is_set():
-                    return
-                try:
-                    outcome = self._do(client, job, blob_states.get(job.ref_id), report)
-                except SyncError as exc:
-                    if exc.link:
-                        raise _LinkLost(exc) from None
-                    self._flush_acks()
-                    self._fail(job, exc.code or exc.message, exc.message)
-                    continue
-                except ItemUnavailable as exc:
-                    self._flush_acks()
-                    self._fail(job, "unavailable", exc.message)
-                    continue
-                self._acks.append((job, outcome))
-                report.uploaded += 1
-                if len(self._acks) >= ACK_BATCH:
-                    self._flush_acks()
+        # Reading, decrypting and serialising the next item overlaps the current request on the wire, and
+        # acknowledgements are written while the next uploads go out: the link, not the station, sets the pace.
+        with ThreadPoolExecutor(1, thread_name_prefix="sync-prepare") as prepare, \
+                ThreadPoolExecutor(1, thread_name_prefix="sync-acks") as acks:
+            self._ack_pool = acks
+            try:
+                while not self._stop.is_set():
+                    self._flush_acks(wait=True)  # before asking again, or the same jobs would come back
+                    jobs = [j for j in self.store.due_jobs(200) if j.id not in tried]
+                    if not jobs:
+                        return
+                    tried.update(j.id for j in jobs)
+                    states = self._blob_states(client, [j.ref_id for j in jobs if j.kind == "blob"])
+                    self._push_batch(client, jobs, states, prepare, report)
+            finally:
+                self._flush_acks(wait=True)
+                self._ack_pool = None
 
-    def _do(self, client: PlatformClient, job: Job, state: BlobState | None, report: SyncReport) -> Outcome:
+    def _push_batch(self, client: PlatformClient, jobs: list[Job], states: dict[str, BlobState],
+                    prepare: ThreadPoolExecutor, report: SyncReport) -> None:
+        upcoming = iter(jobs)
+        ahead: deque[tuple[Job, Future[Payload]]] = deque()
+
+        def top_up() -> None:
+            while len(ahead) < PREPARE_AHEAD and (job := next(upcoming, None)) is not None:
+                ahead.append((job, prepare.submit(self._prepare, job, states.get(job.ref_id))))
+
+        top_up()
+        while ahead and not self._stop.is_set():
+            job, prepared = ahead.popleft()
+            top_up()
+            try:
+                outcome = self._send(client, job, prepared.result(), states.get(job.ref_id), report)
+            except SyncError as exc:
+                if exc.link:
+                    raise _LinkLost(exc) from None
+                self._fail(job, exc.code or exc.message, exc.message)
+                continue
+            except ItemUnavailable as exc:
+                self._fail(job, "unavailable", exc.message)
+                continue
+            self._acks.append((job, outcome))
+            report.uploaded += 1
+            if len(self._acks) >= ACK_BATCH:
+                self._flush_acks(wait=False)
+
+    def _prepare(self, job: Job, state: BlobState | None) -> Payload:
         if job.kind == "application":
-            receipt = client.commit(self.store.application_commit(job.ref_id))
+            return self.store.application_commit(job.ref_id)
+        if job.kind == "evaluation":
+            return self.store.evaluation_upload(job.ref_id)
+        if state is not None and state.complete:
+            return None  # the platform already holds these bytes: nothing crosses the link
+        return self.store.blob_bytes(job.ref_id)
+
+    def _send(self, client: PlatformClient, job: Job, payload: Payload, state: BlobState | None,
+              report: SyncReport) -> Outcome:
+        if isinstance(payload, ApplicationCommit):
+            receipt = client.commit(payload)
             report.uploaded_applications += 1
             return receipt
-        if job.kind == "evaluation":
-            answer = client.evaluation(self.store.evaluation_upload(job.ref_id))
+        if isinstance(payload, EvaluationUpload):
+            answer = client.evaluation(payload)
             report.uploaded_evaluations += 1
             return answer
-        blob = self._upload_blob(client, job.ref_id, state, report)
         report.uploaded_blobs += 1
-        return blob
+        if payload is None:
+            assert state is not None
+            return state
+        return self._upload_blob(client, job.ref_id, payload, state, report)
 
     def _blob_states(self, client: PlatformClient, hashes: list[str]) -> dict[str, BlobState]:
         states: dict[str, BlobState] = {}
@@ -190,11 +227,8 @@ class SyncEngine:
             states.update((b.sha256, b) for b in answer.blobs)
         return states
 
-    def _upload_blob(self, client: PlatformClient, sha256: str, state: BlobState | None,
+    def _upload_blob(self, client: PlatformClient, sha256: str, data: bytes, state: BlobState | None,
                      report: SyncReport) -> BlobState:
-        if state is not None and state.complete:
-            return state  # the platform already holds these bytes: nothing crosses the link
-        data = self.store.blob_bytes(sha256)
         offset = state.received if state is not None and state.size == len(data) else 0
         chunk = max(1, min(self._limits.chunk_bytes, self._limits.max_chunk_bytes))
         restarted = False
@@ -230,10 +264,17 @@ class SyncEngine:
                     ", quarantined" if quarantine else f", retry in {delay:.0f} s", code)
         self.store.job_failed(job, message, retry_at=retry_at, quarantine=quarantine)
 
-    def _flush_acks(self) -> None:
+    def _flush_acks(self, *, wait: bool) -> None:
         if self._acks:
-            acks, self._acks = self._acks, []
-            self.store.jobs_succeeded(acks)
+            batch, self._acks = self._acks, []
+            if self._ack_pool is None:
+                self.store.jobs_succeeded(batch)
+            else:
+                self._ack_futures.append(self._ack_pool.submit(self.store.jobs_succeeded, batch))
+        if wait:
+            futures, self._ack_futures = self._ack_futures, []
+            for future in futures:
+                future.result()
 
     def _pull_status(self, client: PlatformClient) -> int:
         applied = 0
