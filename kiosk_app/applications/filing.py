@@ -35,6 +35,7 @@ from local_db.models import Applicant, Application, ApplicationMaterial, Blob, O
 log = logging.getLogger(__name__)
 
 PRIORITY_APPLICATION: Final = 10
+PRIORITY_EVALUATION: Final = 20
 PRIORITY_BLOB: Final = 50
 _MAGIC: Final = {
     b"\xff\xd8\xff": "image/jpeg",
@@ -166,7 +167,7 @@ def submit_application(
         session.add(app)
         session.flush()
         for material, (ref, media_type) in ((plan.by_key[k], v) for k, v in stored.items()):
-            if _add_blob(session, ref, media_type, now):  # content already stored is already queued
+            if add_blob_row(session, ref, media_type, now):  # content already stored is already queued
                 session.add(OutboxEntry(kind="blob", ref_id=ref.sha256, priority=PRIORITY_BLOB, state="pending",
                                         attempts=0, created_at=now, updated_at=now))
             app.materials.append(_material_row(material, "file", now, blob=ref.sha256))
@@ -218,7 +219,7 @@ def _plan_materials(item: ItemView, files: list[MaterialFile], allow_missing: bo
     return _MaterialPlan(files, by_key, elicences, missing)
 
 
-def _add_blob(session: Session, ref: BlobRef, media_type: str, now: datetime) -> bool:
+def add_blob_row(session: Session, ref: BlobRef, media_type: str, now: datetime) -> bool:
     """Record the blob; True when it is new to this station."""
     result = session.execute(
         sqlite_insert(Blob)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from kiosk_app import __version__, audit
+from kiosk_app.applications.filing import PRIORITY_BLOB
 from kiosk_app.applications.lifecycle import State, move
 from kiosk_app.catalog.delta import CatalogPageData, apply_catalog_pages
 from kiosk_app.catalog.importer import CatalogInvalid
@@ -167,7 +168,7 @@ class LocalSyncStore:
                 OutboxEntry.kind == "blob", OutboxEntry.ref_id == sha256,
                 OutboxEntry.state.in_(("pending", "in_flight", "quarantined"))))
             if not pending and session.get(Blob, sha256) is not None:
-                session.add(OutboxEntry(kind="blob", ref_id=sha256, priority=50, state="pending", attempts=0,
+                session.add(OutboxEntry(kind="blob", ref_id=sha256, priority=PRIORITY_BLOB, state="pending", attempts=0,
                                         created_at=now, updated_at=now))
         return True
 

@@ -26,6 +26,7 @@ from kiosk_app.syncing.local_store import CATALOG_CURSOR, STATUS_CURSOR, LocalSy
 from local_db.models import DeviceEnrolment, SyncMeta, utcnow
 from sync.client import PlatformClient, SyncError
 from sync.engine import SyncEngine, SyncReport, SyncStatus
+from sync.engine.engine import BACKOFF_BASE_S, BACKOFF_CAP_S, PROBE_INTERVAL_S
 from sync.protocol.models import EnrolRequest
 from sync.protocol.signing import new_private_key, private_key_bytes, public_key_b64
 
@@ -94,7 +95,8 @@ class StationSync:
     """The sync engine for one station; `start()` runs it on its own worker thread until `stop()`."""
 
     def __init__(self, station: Station, *, max_attempts: int = 8, connect_timeout: float = 5.0,
-                 read_timeout: float = 30.0, item_backoff_cap_s: float = 600.0) -> None:
+                 read_timeout: float = 30.0, item_backoff_cap_s: float = BACKOFF_CAP_S,
+                 link_backoff_base_s: float = BACKOFF_BASE_S, probe_interval_s: float = PROBE_INTERVAL_S) -> None:
         self.station = station
         settings = station.settings
         devices = {k.removeprefix("devices."): str(v).split("://", 1)[0]
@@ -103,7 +105,8 @@ class StationSync:
                                     devices=devices)
         self._timeouts = (connect_timeout, read_timeout)
         self.engine = SyncEngine(self.store, self._client, max_attempts=max_attempts,
-                                 item_backoff_cap_s=item_backoff_cap_s)
+                                 item_backoff_cap_s=item_backoff_cap_s, link_backoff_base_s=link_backoff_base_s,
+                                 probe_interval_s=probe_interval_s)
         self._thread: threading.Thread | None = None
 
     def _client(self) -> PlatformClient:

@@ -83,11 +83,15 @@ class _LinkLost(Exception):
 class SyncEngine:
     def __init__(self, store: SyncStore, client_factory: Callable[[], PlatformClient], *,
                  max_attempts: int = 8, rng: random.Random | None = None,
-                 item_backoff_cap_s: float = BACKOFF_CAP_S) -> None:
+                 item_backoff_cap_s: float = BACKOFF_CAP_S, link_backoff_base_s: float = BACKOFF_BASE_S,
+                 probe_interval_s: float = PROBE_INTERVAL_S, idle_interval_s: float = IDLE_INTERVAL_S) -> None:
         self.store = store
         self._client_factory = client_factory
         self.max_attempts = max_attempts
         self.item_backoff_cap_s = item_backoff_cap_s
+        self.link_backoff_base_s = link_backoff_base_s
+        self.probe_interval_s = probe_interval_s
+        self.idle_interval_s = idle_interval_s
         self._rng = rng or random.Random()
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -321,16 +325,16 @@ class SyncEngine:
                 return
             if report.online:
                 failures = 0
-                self._wake.wait(IDLE_INTERVAL_S)
+                self._wake.wait(self.idle_interval_s)
                 continue
             failures += 1
-            self._wait_for_link(backoff_delay(failures, self._rng))
+            self._wait_for_link(backoff_delay(failures, self._rng, base=self.link_backoff_base_s))
 
     def _wait_for_link(self, delay: float) -> None:
         deadline = time.monotonic() + delay
         while not self._stop.is_set():
             left = deadline - time.monotonic()
-            if left <= 0 or self._wake.wait(min(left, PROBE_INTERVAL_S)):
+            if left <= 0 or self._wake.wait(min(left, self.probe_interval_s)):
                 return
             client = self._client_factory()
             try:
