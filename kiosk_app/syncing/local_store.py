@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from kiosk_app import __version__, audit
@@ -75,10 +75,6 @@ class LocalSyncStore:
         return DeviceCredentials(row.device_id, row.station_code, key)
 
     # ---- outbox ---------------------------------------------------------------------------------------------
-
-    def release_in_flight(self) -> None:
-        self.db.write(lambda s: s.execute(update(OutboxEntry).where(OutboxEntry.state == "in_flight")
-                                          .values(state="pending")))
 
     def due_jobs(self, limit: int) -> list[Job]:
         now = utcnow()

@@ -118,7 +118,6 @@ class SyncEngine:
         client = self._client_factory()
         error: str | None = None
         try:
-            self.store.release_in_flight()
             if client.credentials is None:
                 raise _LinkLost(_not_provisioned())
             hello = _link(client.hello)

@@ -99,9 +99,6 @@ class RunRecord:
 class SyncStore(Protocol):
     def credentials(self) -> DeviceCredentials | None: ...
 
-    def release_in_flight(self) -> None:
-        """Work a killed process left marked in flight becomes pending again."""
-
     def due_jobs(self, limit: int) -> list[Job]:
         """Pending jobs whose retry time has come, metadata before blobs, oldest first."""
 
