@@ -41,6 +41,7 @@ from sqlalchemy import select
 
 from kiosk_app.applications.filing import MaterialFile, submit_application
 from kiosk_app.demo import sample_form_values
+from kiosk_app.identity import CardType, Identity, make_id_number
 from kiosk_app.station import Station
 from kiosk_app.syncing.local_store import LocalSyncStore
 from kiosk_app.syncing.service import StationSync, provision
@@ -57,12 +58,10 @@ ITEM: Final = "低保边缘家庭认定"  # three paper materials to scan
 STATION_CODE: Final = "331123001"
 
 
-def _identity(n: int) -> Any:
-    from kiosk_app.identity import CardType, Identity, make_id_number
-
-    birth = date(1940 + n % 50, 1 + n % 12, 1 + n % 28)
-    return Identity(name="测试" + "甲乙丙丁戊己庚辛"[n % 8], sex="男" if n % 2 else "女", nation="汉", birth_date=birth,
-                    id_number=make_id_number("331123", birth, n % 999), card_type=CardType.RESIDENT,
+def _identity(n: int) -> Identity:
+    birth, seq = date(1940 + n % 50, 1 + n % 12, 1 + n % 28), n % 999
+    return Identity(name="测试" + "甲乙丙丁戊己庚辛"[n % 8], sex="男" if seq % 2 else "女", nation="汉",
+                    birth_date=birth, id_number=make_id_number("331123", birth, seq), card_type=CardType.RESIDENT,
                     address="浙江省遂昌县妙高街道上江村1号", authority="遂昌县公安局", valid_from=date(2019, 5, 20),
                     valid_to="长期", phone="13857800123")
 
