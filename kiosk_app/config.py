@@ -85,6 +85,11 @@ def _reader_url(value: str) -> str | None:
     return None if ok else "读卡器地址应以 samv://、pcsc:// 或 sim:// 开头。"
 
 
+def _camera_url(value: str) -> str | None:
+    ok = value == "" or re.match(r"^(uvc|file|video|dir|sim)://.*$", value)
+    return None if ok else "高拍仪地址应以 uvc://、file://、video://、dir:// 或 sim:// 开头。"
+
+
 def _printer_url(value: str) -> str | None:
     ok = value == "" or re.match(r"^(tcp|serial|usb|file|cups|sim)://.*$", value)
     return None if ok else "打印机地址应以 tcp://、serial://、usb://、file://、cups:// 或 sim:// 开头。"
@@ -101,6 +106,8 @@ SETTINGS: Final[tuple[SettingSpec, ...]] = (
     SettingSpec("receipt.hotline", str, "12345", "Hotline printed on receipts."),
     SettingSpec("devices.id_reader", str, "", "Resident ID card reader URL (samv://..., sim://).", _reader_url),
     SettingSpec("devices.ssc_reader", str, "", "Social security card reader URL (pcsc://...).", _reader_url),
+    SettingSpec("devices.camera", str, "", "Document camera (高拍仪) URL (uvc://0, file://..., sim://a4).",
+                _camera_url),
     SettingSpec("devices.receipt_printer", str, "",
                 "Receipt printer URL (tcp://host:9100, serial://..., usb://..., file://..., cups://..., sim://);"
                 " used when a print command names none.", _printer_url),

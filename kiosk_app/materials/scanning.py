@@ -98,13 +98,18 @@ def scan_document(camera: DocumentCamera, *, mode: ScanMode = "document", timeou
     # Out of time or frames with a page seen but never settled: it is still scanned; the quality gate decides.
     if last is None:
         raise ScanFailed(NO_PAGE)
-    still = camera.capture_still()
-    preview_quad, preview_shape = last
+    return process_capture(camera.capture_still(), last, mode)
+
+
+def process_capture(still: np.ndarray, seen: tuple[Quad, tuple[int, ...]] | None, mode: ScanMode) -> ScanResult:
+    """Process a still taken after the page was seen in a preview frame (`seen`: its corners and frame shape)."""
     # Find the page again on the still itself: the preview quad only says roughly where to look, and the
     # still may come from a different sensor mode. Fall back to the mapped preview corners if that fails.
     quad = detect_page(still)
     if quad is None:
-        quad = scale_quad(preview_quad, preview_shape, still.shape)
+        if seen is None:
+            raise ScanFailed(NO_PAGE)
+        quad = scale_quad(seen[0], seen[1], still.shape)
     return process_still(still, quad, mode)
 
 

@@ -91,6 +91,21 @@ def provision(station: Station, platform_url: str, token: str, *, device_name: s
     return Provisioned(url, hello.platform_id, answer.device_id, answer.station_code, skew)
 
 
+def sync_status_json(status: SyncStatus) -> dict[str, Any]:
+    """The sync state as plain JSON: what `kiosk sync --status --json` prints and the diagnostics bundle keeps."""
+    q = status.queue
+    return {"provisioned": status.provisioned, "online": status.online,
+            "last_attempt": status.last_attempt.isoformat() if status.last_attempt else None,
+            "last_success": status.last_success.isoformat() if status.last_success else None,
+            "last_error": status.last_error, "clock_skew_s": status.clock_skew_s, "pending": q.pending,
+            "pending_bytes": q.pending_bytes, "quarantined": q.quarantined,
+            "errors": [p.to_json() for p in q.problems]}
+
+
+def is_provisioned(station: Station) -> bool:
+    return station.db.read(lambda s: s.get(DeviceEnrolment, 1)) is not None
+
+
 class StationSync:
     """The sync engine for one station; `start()` runs it on its own worker thread until `stop()`."""
 

@@ -1,0 +1,97 @@
+"""Driving the villager screens like a person would (clicks on named widgets), for tests and the demo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QDeadlineTimer, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
+
+from kiosk_app.demo import sample_form_values
+from ui.shell import KioskWindow
+
+
+def wait_until(condition: Callable[[], bool], timeout_ms: int = 20_000) -> None:
+    deadline = QDeadlineTimer(timeout_ms)
+    while not condition():
+        if deadline.hasExpired():
+            raise AssertionError("the screen did not get there in time")
+        QCoreApplication.processEvents()
+        QTest.qWait(20)
+
+
+def click(window: KioskWindow, name: str) -> None:
+    widget = window.findChild(QPushButton, name)
+    assert widget is not None, f"no button {name} on {window.current.name}"
+    assert widget.isVisible() and widget.isEnabled(), f"button {name} cannot be pressed"
+    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def on_page(window: KioskWindow, name: str, timeout_ms: int = 20_000) -> None:
+    try:
+        wait_until(lambda: window.current.name == name, timeout_ms)
+    except AssertionError:
+        problems = [w.text() for w in window.current.findChildren(QLabel) if w.objectName() == "error" and w.text()]
+        raise AssertionError(f"still on {window.current.name}, not {name}: {problems}") from None
+
+
+def file_by_initials(window: KioskWindow, initials: str, item_name: str) -> None:
+    """From home: swipe the (simulated) card, find the item by pinyin initials, open its guide."""
+    click(window, "tileFile")
+    on_page(window, "services")
+    for letter in initials.upper():
+        click(window, f"key_{letter}")
+    page = window.current
+
+    def result() -> QPushButton | None:
+        return next((b for b in page.findChildren(QPushButton)
+                     if b.objectName().startswith("result_") and b.isVisible() and b.text() == item_name), None)
+
+    wait_until(lambda: result() is not None)
+    target = result()
+    assert target is not None
+    QTest.mouseClick(target, Qt.MouseButton.LeftButton)
+    on_page(window, "guide")
+
+
+def fill_form(window: KioskWindow) -> None:
+    item = window.ctx.session.item
+    assert item is not None
+    values: dict[str, Any] = sample_form_values(item)
+    # A card carries no phone number: the person types one on the keypad.
+    values.update({f.key: "13857800123" for f in item.form_fields if f.type == "phone" and f.required})
+    page = window.current
+    for key, value in values.items():
+        edit = page.findChild(QLineEdit, f"field_{key}")
+        if edit is not None:
+            if not edit.text():
+                edit.setText(str(value))
+            continue
+        wanted = {True: "是", False: "否"}.get(value, str(value)) if isinstance(value, bool) else str(value)
+        for b in page.findChildren(QPushButton):
+            if b.objectName().startswith(f"field_{key}_") and b.text() == wanted:
+                b.setChecked(True)
+
+
+def scan_everything(window: KioskWindow) -> None:
+    session = window.ctx.session
+    while session.missing_scans():
+        before = len(session.captured)
+        wait_until(lambda: window.current.seen is not None)  # type: ignore[attr-defined]
+        click(window, "capture")
+        wait_until(lambda b=before: len(session.captured) > b or "重拍" in _message(window))  # type: ignore[misc]
+
+
+def _message(window: KioskWindow) -> str:
+    label = getattr(window.current, "message", None)
+    return label.text() if isinstance(label, QLabel) else ""
+
+
+def visible_texts(root: QWidget) -> list[str]:
+    """Every text a widget under `root` holds (labels, inputs, buttons), shown or not."""
+    texts = [w.text() for w in root.findChildren(QLabel)]
+    texts += [w.text() for w in root.findChildren(QLineEdit)]
+    texts += [w.text() for w in root.findChildren(QPushButton)]
+    return texts

@@ -1,0 +1,83 @@
+"""Starting the screens: one QApplication, the theme, the context every page shares, and the window of a role.
+
+`kiosk run [--role villager|agent|technician] [--fullscreen]` comes here through the CLI; so does the demo.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication
+
+from kiosk_app.station import Station
+from kiosk_app.station_devices import StationDevices
+from kiosk_app.syncing.service import StationSync, is_provisioned
+from ui.bridge import Bridge
+from ui.shell import KioskWindow, Page, UiContext
+from ui.speech import Voice
+from ui.theme import Orientation, Theme
+from ui.villager.choose import GuidePage, ServicePage
+from ui.villager.finish import DonePage, EvaluatePage, ReviewPage
+from ui.villager.form import FormPage
+from ui.villager.home import AppointmentPage, ConsultPage, HomePage
+from ui.villager.identify import CardPage
+from ui.villager.progress import ProgressPage
+from ui.villager.scan import ScanPage
+
+log = logging.getLogger(__name__)
+
+VILLAGER_PAGES: list[type[Page]] = [HomePage, CardPage, ServicePage, GuidePage, FormPage, ScanPage, ReviewPage,
+                                    DonePage, EvaluatePage, ProgressPage, AppointmentPage, ConsultPage]
+CJK_FONTS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+             "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
+
+
+def application() -> QApplication:
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    app = QApplication(sys.argv[:1])
+    for path in CJK_FONTS:  # Debian's Noto CJK; Windows installs bundle their own copy
+        if Path(path).exists():
+            QFontDatabase.addApplicationFont(path)
+    app.setFont(QFont("Noto Sans CJK SC"))
+    return app
+
+
+def make_context(station: Station, theme: Theme, *, voice: bool = True) -> UiContext:
+    sync = StationSync(station) if is_provisioned(station) else None
+    return UiContext(station=station, bridge=Bridge(), theme=theme, voice=Voice(enabled=voice),
+                     devices=StationDevices(station.settings), sync=sync)
+
+
+def villager_window(ctx: UiContext) -> KioskWindow:
+    application().setStyleSheet(ctx.theme.stylesheet())
+    return KioskWindow(ctx, VILLAGER_PAGES, "home")
+
+
+def run(home: Path, *, role: str = "villager", fullscreen: bool = False,
+        orientation: Orientation = "landscape", elderly: bool = False) -> int:
+    app = application()
+    with Station(home) as station:
+        ctx = make_context(station, Theme(orientation, elderly))
+        if role != "villager":
+            raise SystemExit(f"role {role} is not available yet")
+        window = villager_window(ctx)
+        if fullscreen:  # kiosk mode: no window chrome, nothing to close or move
+            window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
+            window.showFullScreen()
+        else:
+            window.show()
+        if ctx.sync is not None:
+            ctx.sync.start(lambda _report: None)
+        try:
+            return app.exec()
+        finally:
+            if ctx.sync is not None:
+                ctx.sync.stop()
+            ctx.devices.close()
+            ctx.bridge.shutdown()

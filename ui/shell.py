@@ -1,0 +1,263 @@
+"""The window every role runs in: a header that always shows the station and the sync state, one stack of
+pages, a footer with 返回 / 返回首页, and the idle timeout that wipes a villager's session.
+
+Pages hold personal data only while on screen: `go_home()` wipes the session and asks every page to clear
+its widgets, so nothing the last person showed the machine is left for the next one to see.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk_app.self_service import SelfServiceSession
+from kiosk_app.station import Station
+from kiosk_app.station_devices import StationDevices
+from kiosk_app.syncing.service import StationSync
+from sync.engine import SyncStatus
+from ui.bridge import Bridge
+from ui.speech import Voice
+from ui.theme import Theme
+from ui.widgets import Overlay, button, label
+
+ACTIVITY_EVENTS = frozenset({QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress})
+SYNC_REFRESH_MS = 5000
+
+
+@dataclass
+class UiContext:
+    station: Station
+    bridge: Bridge
+    theme: Theme
+    voice: Voice
+    devices: StationDevices
+    sync: StationSync | None = None
+    session: SelfServiceSession = field(default_factory=SelfServiceSession)
+    window: KioskWindow | None = None
+    intent: str = "file"  # what the card swipe is for: "file" (办事) or "progress" (查询进度)
+
+    def go(self, page: str) -> None:
+        assert self.window is not None
+        self.window.show_page(page)
+
+    def home(self) -> None:
+        assert self.window is not None
+        self.window.go_home()
+
+
+class Page(QWidget):
+    """One screen. `prompt` is spoken on entry; pages that show personal data clear it in
+    `clear_personal_data`, which the window calls on every wipe."""
+
+    name = ""
+    title = ""
+    prompt = ""
+    personal = False  # shows personal data: the idle timeout applies while it is on screen
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setObjectName("page")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.outer = QVBoxLayout(self)
+        margin = 40 if ctx.theme.orientation == "portrait" else 64
+        self.outer.setContentsMargins(margin, 32, margin, 24)
+        self.outer.setSpacing(24)
+        if self.title:
+            self.outer.addWidget(label(self.title, "title"))
+
+    def enter(self) -> None:
+        """Called each time the page is shown."""
+
+    def clear_personal_data(self) -> None:
+        """Empty every widget that may hold something of the last person."""
+
+
+class KioskWindow(QMainWindow):
+    def __init__(self, ctx: UiContext, pages: list[type[Page]], home: str, *, show_footer: bool = True) -> None:
+        super().__init__()
+        self.ctx = ctx
+        ctx.window = self
+        self.setWindowTitle(ctx.station.settings.get("station.name"))
+        self.resize(*ctx.theme.size)
+        self.pages: dict[str, Page] = {}
+        self.home_name = home
+        self.history: list[str] = []
+        root = QWidget()
+        layout = QVBoxLayout(root)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._header())
+        self.stack = QStackedWidget()
+        layout.addWidget(self.stack, 1)
+        self.footer = self._footer()
+        self.footer.setVisible(show_footer)
+        layout.addWidget(self.footer)
+        self.setCentralWidget(root)
+        for page_type in pages:
+            page = page_type(ctx)
+            self.pages[page.name] = page
+            self.stack.addWidget(page)
+        self.overlay = Overlay(root)
+        self.countdown_text = label("", "subtitle", center=True)
+        self.overlay.body.addWidget(label("您还在办理吗？", "title", center=True))
+        self.overlay.body.addWidget(self.countdown_text)
+        self.overlay.body.addWidget(button("继续办理", self.touch, primary=True, name="keepGoing"))
+        self._last_activity = time.monotonic()
+        self._idle = QTimer(self)
+        self._idle.timeout.connect(self._check_idle)
+        self._idle.start(1000)
+        self._sync_timer = QTimer(self)
+        self._sync_timer.timeout.connect(self.refresh_sync_badge)
+        self._sync_timer.start(SYNC_REFRESH_MS)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+        self.show_page(home, remember=False)
+        self.refresh_sync_badge()
+
+    # ---- frame ---------------------------------------------------------------------------------------------
+
+    def _header(self) -> QWidget:
+        bar = QWidget()
+        bar.setObjectName("header")
+        bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(32, 14, 32, 14)
+        self.station_label = label(self.ctx.station.settings.get("station.name"), "stationName", wrap=False)
+        self.sync_badge = label("", "syncBadge", wrap=False)
+        self.clock = label("", "clock", wrap=False)
+        row.addWidget(self.station_label, 1)
+        row.addWidget(self.sync_badge)
+        row.addSpacing(32)
+        row.addWidget(self.clock)
+        return bar
+
+    def _footer(self) -> QWidget:
+        bar = QWidget()
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(32, 12, 32, 20)
+        self.back_button = button("‹ 返回上一步", self.back, name="back")
+        self.home_button = button("返回首页", self.go_home, name="home")
+        row.addWidget(self.back_button)
+        row.addStretch(1)
+        row.addWidget(self.home_button)
+        return bar
+
+    # ---- navigation ----------------------------------------------------------------------------------------
+
+    @property
+    def current(self) -> Page:
+        page = self.stack.currentWidget()
+        assert isinstance(page, Page)
+        return page
+
+    def show_page(self, name: str, *, remember: bool = True) -> None:
+        page = self.pages[name]
+        if remember and self.stack.currentWidget() is not None and self.current is not page:
+            self.history.append(self.current.name)
+        self.stack.setCurrentWidget(page)
+        at_home = name == self.home_name
+        self.back_button.setVisible(bool(self.history) and not at_home)
+        self.home_button.setVisible(not at_home)
+        self.overlay.hide()
+        page.enter()
+        if page.prompt:
+            self.ctx.voice.say(page.prompt)
+
+    def back(self) -> None:
+        if self.history:
+            self.show_page(self.history.pop(), remember=False)
+
+    def go_home(self) -> None:
+        """Wipe the session and every page's personal data, then show the home page."""
+        self.ctx.session.wipe()
+        for page in self.pages.values():
+            page.clear_personal_data()
+        self.history.clear()
+        self.show_page(self.home_name, remember=False)
+
+    def set_elderly(self, elderly: bool) -> None:
+        """Switch 适老化 on or off: larger text, stronger contrast, longer timeouts, for this session."""
+        self.ctx.theme = replace(self.ctx.theme, elderly=elderly)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.setStyleSheet(self.ctx.theme.stylesheet())
+        self.ctx.voice.say("已切换为大字模式。" if elderly else "已切换为标准字号。")
+        toggle = self.findChild(QPushButton, "elderlyToggle")
+        if toggle is not None:
+            toggle.setText("标准字号" if elderly else "大字模式（适老化）")
+
+    # ---- idle timeout --------------------------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in ACTIVITY_EVENTS:
+            self._last_activity = time.monotonic()
+        return False
+
+    def touch(self) -> None:
+        self._last_activity = time.monotonic()
+        self.overlay.hide()
+
+    def idle_seconds(self) -> float:
+        return time.monotonic() - self._last_activity
+
+    def pretend_idle(self, seconds: float) -> None:
+        """Tests and the headless demo: act as if nobody touched the screen for `seconds`."""
+        self._last_activity = time.monotonic() - seconds
+        self._check_idle()
+
+    def _check_idle(self) -> None:
+        self.clock.setText(datetime.now().strftime("%Y-%m-%d %H:%M"))
+        if not self.current.personal and self.ctx.session.empty:
+            self.overlay.hide()
+            return
+        theme = self.ctx.theme
+        left = theme.idle_seconds - self.idle_seconds()
+        if left <= 0:
+            self.go_home()
+        elif left <= theme.countdown_seconds:
+            self.countdown_text.setText(f"{int(left) + 1} 秒后将返回首页，并清除您刚才的信息。")
+            if not self.overlay.isVisible():
+                self.overlay.cover()
+                self.ctx.voice.say("您还在办理吗？如需继续，请点击继续办理。")
+        else:
+            self.overlay.hide()
+
+    # ---- sync state ----------------------------------------------------------------------------------------
+
+    def refresh_sync_badge(self) -> None:
+        sync = self.ctx.sync
+        if sync is None:
+            self.sync_badge.setText("离线模式")
+            return
+        self.ctx.bridge.run(sync.status, self._show_sync, lambda _exc: self.sync_badge.setText("同步状态未知"))
+
+    def _show_sync(self, status: SyncStatus) -> None:
+        if not status.provisioned:
+            text, online = "未开通平台", False
+        else:
+            online = bool(status.online)
+            text = f"{'在线' if online else '离线'} · 待上报 {status.queue.pending}"
+        self.sync_badge.setText(text)
+        self.sync_badge.setProperty("online", "true" if online else "false")
+        self.sync_badge.style().unpolish(self.sync_badge)
+        self.sync_badge.style().polish(self.sync_badge)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.overlay.isVisible():
+            self.overlay.cover()

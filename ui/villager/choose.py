@@ -1,0 +1,119 @@
+"""Choosing a service: life-event tiles or pinyin initials on an on-screen keyboard; then its guide
+(conditions, materials with the e-licences that replace paper, time limit, fees, visits)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QScrollArea, QVBoxLayout, QWidget
+
+from ui.shell import Page, UiContext
+from ui.widgets import LetterKeyboard, button, card, clear_layout, label, row
+
+RESULTS = 6
+
+
+class ServicePage(Page):
+    name = "services"
+    title = "您要办什么事？"
+    prompt = "请点击您要办的事，也可以用拼音首字母查找，比如低保，按 D B。"
+    personal = True
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__(ctx)
+        self.events = QWidget()
+        self.event_grid = QGridLayout(self.events)
+        self.event_grid.setSpacing(16)
+        self.query = label("按拼音首字母查找：", "subtitle")
+        self.results = QWidget()
+        self.results_box = QVBoxLayout(self.results)
+        self.results_box.setContentsMargins(0, 0, 0, 0)
+        self.keyboard = LetterKeyboard()
+        self.keyboard.typed.connect(self._search)
+        self.outer.addWidget(label("按生活中的事情找：", "subtitle"))
+        self.outer.addWidget(self.events)
+        self.outer.addWidget(self.query)
+        self.outer.addWidget(self.results, 1)
+        self.outer.addWidget(self.keyboard)
+
+    def enter(self) -> None:
+        self.keyboard.clear()
+        clear_layout(self.event_grid)
+        events = self.ctx.station.catalog.life_events()
+        columns = 4 if self.ctx.theme.orientation == "landscape" else 3
+        for i, (event, codes) in enumerate(sorted(events.items(), key=lambda kv: -len(kv[1]))[:8]):
+            self.event_grid.addWidget(button(event, partial(self._show_event, event, codes), name=f"event_{i}"),
+                                      i // columns, i % columns)
+
+    def _show_event(self, event: str, codes: list[str]) -> None:
+        self.query.setText(f"“{event}”相关的事项：")
+        self._show([(code, self.ctx.station.catalog.get(code).name) for code in codes[:RESULTS * 2]])
+
+    def _search(self, text: str) -> None:
+        self.query.setText(f"按拼音首字母查找：{text.upper()}" if text else "按拼音首字母查找：")
+        if not text:
+            self._show([])
+            return
+        self._show([(hit.code, hit.name) for hit in self.ctx.station.catalog.search(text, limit=RESULTS)])
+
+    def _show(self, items: list[tuple[str, str]]) -> None:
+        clear_layout(self.results_box)
+        for i, (code, name) in enumerate(items):
+            self.results_box.addWidget(button(name, partial(self._choose, code), name=f"result_{i}"))
+        if not items and self.keyboard.text:
+            self.results_box.addWidget(label("没有找到，请换个字母，或点上方的生活事项。", "hint"))
+        self.results_box.addStretch(1)
+
+    def _choose(self, code: str) -> None:
+        self.ctx.session.choose(self.ctx.station.catalog.get(code))
+        self.ctx.go("guide")
+
+    def clear_personal_data(self) -> None:
+        self.keyboard.clear()
+
+
+class GuidePage(Page):
+    name = "guide"
+    title = "办事指南"
+    prompt = "请看一下要准备的材料。准备好了，请点开始办理。"
+    personal = True
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__(ctx)
+        self.body = QWidget()
+        self.body_box = QVBoxLayout(self.body)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.body)
+        self.outer.addWidget(scroll, 1)
+        self.outer.addWidget(row(label(""), button("开始办理", self._start, primary=True, name="startFiling"),
+                                 stretch_first=True))
+
+    def enter(self) -> None:
+        item = self.ctx.session.item
+        clear_layout(self.body_box)
+        if item is None:
+            return
+        fee = item.fee.get("note") or ("不收费" if not item.fee.get("charged") else "收费，详见窗口公示")
+        visits = "不用跑（零跑腿）" if item.visits == 0 else f"最多跑 {item.visits} 次"
+        facts = label(f"<b>{item.name}</b><br>承诺 {item.promised_limit_days} 个工作日内办结 · {fee} · {visits}")
+        facts.setTextFormat(Qt.TextFormat.RichText)
+        parts = [facts]
+        if item.conditions:
+            parts.append(label("办理条件：" + "；".join(item.conditions)))
+        lines = []
+        for m in item.materials:
+            if m.elicence_type:
+                mark = "（电子证照，免提交）"
+            elif m.required:
+                mark = "（需要扫描）"
+            else:
+                mark = "（如有请提供）"
+            lines.append(f"· {m.name}{mark}")
+        parts.append(label("需要的材料：<br>" + "<br>".join(lines)))
+        self.body_box.addWidget(card(*parts))
+        self.body_box.addStretch(1)
+
+    def _start(self) -> None:
+        self.ctx.go("form")

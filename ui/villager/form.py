@@ -1,0 +1,128 @@
+"""The application form, generated from the item's field definitions and pre-filled from the card.
+
+Choices are big buttons; numbers, dates and phone numbers are typed (a numeric on-screen keypad on a kiosk
+through the platform's input method); every problem is shown under its own field at once, in plain words.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from PySide6.QtWidgets import QButtonGroup, QGridLayout, QLineEdit, QPushButton, QScrollArea, QWidget
+
+from kiosk_app.applications.forms import FormInvalid
+from kiosk_app.catalog.library import FieldView
+from ui.shell import Page, UiContext
+from ui.widgets import button, clear_layout, label, row
+
+_PLACEHOLDERS = {"phone": "手机号码，11 位", "date": "例如 2024-05-01", "integer": "整数", "decimal": "金额或数字",
+                 "id_number": "18 位身份证号码", "bank_account": "银行卡号"}
+
+
+class FormPage(Page):
+    name = "form"
+    title = "填写申请信息"
+    prompt = "身份证上的信息已经帮您填好了，请补充其余内容，然后点下一步。"
+    personal = True
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__(ctx)
+        self.body = QWidget()
+        self.grid = QGridLayout(self.body)
+        self.grid.setVerticalSpacing(10)
+        self.grid.setHorizontalSpacing(24)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.body)
+        self.summary = label("", "error")
+        self.outer.addWidget(scroll, 1)
+        self.outer.addWidget(self.summary)
+        self.outer.addWidget(row(label(""), button("下一步", self._next, primary=True, name="formNext"),
+                                 stretch_first=True))
+        self.inputs: dict[str, QLineEdit | QButtonGroup] = {}
+        self.errors: dict[str, Any] = {}
+        self.booleans: set[str] = set()
+
+    def enter(self) -> None:
+        clear_layout(self.grid)
+        self.inputs.clear()
+        self.booleans.clear()
+        self.errors.clear()
+        self.summary.setText("")
+        item = self.ctx.session.item
+        if item is None:
+            return
+        values = self.ctx.session.form_values
+        for r, field in enumerate(item.form_fields):
+            mark = "（必填）" if field.required else ""
+            self.grid.addWidget(label(f"{field.label}{mark}", wrap=True), r * 2, 0)
+            self.grid.addWidget(self._input(field, values.get(field.key)), r * 2, 1)
+            error = label("", "error")
+            error.hide()
+            self.errors[field.key] = error
+            self.grid.addWidget(error, r * 2 + 1, 1)
+        self.grid.setColumnStretch(1, 1)
+
+    def _input(self, field: FieldView, value: Any) -> QWidget:
+        choices = list(field.rules.get("choices") or [])
+        if field.type == "boolean":
+            self.booleans.add(field.key)
+            choices = ["是", "否"]
+            value = {True: "是", False: "否"}.get(value, value)
+        if field.type in ("choice", "boolean") and choices:
+            group = QButtonGroup(self)
+            buttons = []
+            for i, choice in enumerate(choices):
+                b = button(choice, name=f"field_{field.key}_{i}")
+                b.setCheckable(True)
+                b.setProperty("choice", True)
+                b.setChecked(choice == value)
+                group.addButton(b, i)
+                buttons.append(b)
+            self.inputs[field.key] = group
+            return row(*buttons)
+        edit = QLineEdit("" if value is None else str(value))
+        edit.setObjectName(f"field_{field.key}")
+        edit.setPlaceholderText(field.help or _PLACEHOLDERS.get(field.type, ""))
+        if field.type in ("phone", "integer", "decimal", "bank_account", "id_number", "date"):
+            edit.setInputMethodHints(edit.inputMethodHints().ImhFormattedNumbersOnly)
+        edit.textEdited.connect(partial(self._edited, field.key))
+        self.inputs[field.key] = edit
+        return edit
+
+    def _edited(self, key: str, _text: str) -> None:
+        self.errors[key].hide()
+
+    def collect(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for key, widget in self.inputs.items():
+            if isinstance(widget, QLineEdit):
+                values[key] = widget.text().strip()
+            else:
+                checked = widget.checkedButton()
+                if isinstance(checked, QPushButton):
+                    text = checked.text()
+                    values[key] = (text == "是") if key in self.booleans else text
+        return values
+
+    def _next(self) -> None:
+        session = self.ctx.session
+        session.form_values = self.collect()
+        try:
+            session.form_values = session.check_form()
+        except FormInvalid as exc:
+            for key, problem in exc.problems.items():
+                if key in self.errors:
+                    self.errors[key].setText(problem)
+                    self.errors[key].show()
+            self.summary.setText(f"有 {len(exc.problems)} 处需要修改，请看红字。")
+            self.ctx.voice.say("有内容需要修改，请看红色的提示。")
+            return
+        self.ctx.go("scan" if session.paper_materials() else "review")
+
+    def clear_personal_data(self) -> None:
+        clear_layout(self.grid)
+        self.inputs.clear()
+        self.errors.clear()
+        self.summary.setText("")

@@ -1,0 +1,201 @@
+"""Guided scanning: the live picture from the document camera with the page outline drawn on it, the quality
+messages, take and retake, one material after another. Frames are fetched and analysed on workers; the GUI
+thread only paints the finished picture, one frame in flight at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import cv2
+import numpy as np
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from kiosk_app.errors import KioskError
+from kiosk_app.materials.detection import Quad, detect_page
+from kiosk_app.materials.scanning import ScanResult, process_capture
+from kiosk_app.self_service import CapturedPage
+from ui.shell import Page, UiContext
+from ui.widgets import button, clear_layout, label
+
+PREVIEW_MS = 120
+PREVIEW_WIDTH = 960
+
+
+@dataclass(frozen=True)
+class PreviewFrame:
+    rgb: bytes
+    width: int
+    height: int
+    seen: tuple[Quad, tuple[int, ...]] | None
+
+
+def analyse_preview(frame: np.ndarray) -> PreviewFrame:
+    """Detect the page and draw its outline (worker thread); the picture is scaled for the screen."""
+    quad = detect_page(frame)
+    scale = PREVIEW_WIDTH / frame.shape[1]
+    small = cv2.resize(frame, (PREVIEW_WIDTH, round(frame.shape[0] * scale)), interpolation=cv2.INTER_AREA)
+    if quad is not None:
+        cv2.polylines(small, [np.round(quad * scale).astype(np.int32)], True, (40, 200, 60), 6)
+    rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
+    return PreviewFrame(rgb.tobytes(), rgb.shape[1], rgb.shape[0], None if quad is None else (quad, frame.shape))
+
+
+class ScanPage(Page):
+    name = "scan"
+    title = "扫描材料"
+    prompt = "请把材料平放在高拍仪下面，看到绿框后点拍照。"
+    personal = True
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__(ctx)
+        body = QWidget()
+        grid = QGridLayout(body)
+        self.list_holder = QWidget()
+        self.list_box = QVBoxLayout(self.list_holder)
+        self.preview = QLabel()
+        self.preview.setObjectName("preview")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumSize(640, 480)
+        self.preview.setStyleSheet("background: #20252b; border-radius: 12px;")
+        self.message = label("", "hint")
+        self.capture_button = button("拍  照", self._capture, primary=True, name="capture")
+        self.next_button = button("下一步", self._next, name="scanNext")
+        side = QWidget()
+        side_box = QVBoxLayout(side)
+        side_box.addWidget(label("要扫描的材料：", "subtitle"))
+        side_box.addWidget(self.list_holder)
+        side_box.addStretch(1)
+        if ctx.theme.orientation == "landscape":
+            grid.addWidget(side, 0, 0)
+            grid.addWidget(self.preview, 0, 1)
+            grid.setColumnStretch(1, 1)
+        else:
+            grid.addWidget(self.preview, 0, 0)
+            grid.addWidget(side, 1, 0)
+        self.outer.addWidget(body, 1)
+        self.outer.addWidget(self.message)
+        bottom = QWidget()
+        bottom_box = QGridLayout(bottom)
+        bottom_box.addWidget(self.capture_button, 0, 0)
+        bottom_box.addWidget(self.next_button, 0, 1)
+        self.outer.addWidget(bottom)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._request_frame)
+        self.current_code: str | None = None
+        self.seen: tuple[Quad, tuple[int, ...]] | None = None
+        self.in_flight = False
+        self.busy = False
+
+    # ---- materials list ------------------------------------------------------------------------------------
+
+    def enter(self) -> None:
+        self.message.setText("")
+        self.message.setObjectName("hint")
+        self._select(self._first_missing())
+        self._refresh_list()
+        self.timer.start(PREVIEW_MS)
+
+    def _first_missing(self) -> str | None:
+        missing = self.ctx.session.missing_scans()
+        materials = self.ctx.session.paper_materials()
+        return missing[0].code if missing else (materials[0].code if materials else None)
+
+    def _select(self, code: str | None) -> None:
+        self.current_code = code
+        self._refresh_list()
+
+    def _refresh_list(self) -> None:
+        clear_layout(self.list_box)
+        session = self.ctx.session
+        for m in session.paper_materials():
+            done = m.code in session.captured
+            mark = "✓ 已拍" if done else ("必需" if m.required else "可选")
+            b = button(f"{m.name}（{mark}）", partial(self._select, m.code), name=f"material_{m.code}")
+            b.setProperty("primary", m.code == self.current_code)
+            self.list_box.addWidget(b)
+        self.next_button.setProperty("primary", not session.missing_scans())
+        self.next_button.style().unpolish(self.next_button)
+        self.next_button.style().polish(self.next_button)
+
+    # ---- live preview --------------------------------------------------------------------------------------
+
+    def _request_frame(self) -> None:
+        if self.in_flight or self.busy or not self.isVisible():
+            return
+        try:
+            camera = self.ctx.devices.camera()
+        except KioskError as exc:
+            self.timer.stop()
+            self._say(exc.message, error=True)
+            return
+        self.in_flight = True
+        self.ctx.bridge.run(lambda: analyse_preview(camera.preview_frame().result()), self._show_frame,
+                            self._frame_failed)
+
+    def _show_frame(self, frame: PreviewFrame) -> None:
+        self.in_flight = False
+        self.seen = frame.seen
+        image = QImage(frame.rgb, frame.width, frame.height, frame.width * 3, QImage.Format.Format_RGB888)
+        self.preview.setPixmap(QPixmap.fromImage(image.copy()).scaled(
+            self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+        if not self.busy:
+            self._say("已找到材料，请点拍照。" if frame.seen else "没有看到材料，请把材料平放在高拍仪下面。")
+
+    def _frame_failed(self, exc: BaseException) -> None:
+        self.in_flight = False
+        self._say(getattr(exc, "message", None) or "高拍仪没有画面，请联系工作人员。", error=True)
+
+    # ---- capture ---------------------------------------------------------------------------------------------
+
+    def _capture(self) -> None:
+        if self.current_code is None or self.busy:
+            return
+        self.busy = True
+        self._say("正在拍照，请不要移动材料……")
+        camera = self.ctx.devices.camera()
+        seen = self.seen
+        self.ctx.bridge.run(lambda: process_capture(camera.capture_still().result(), seen, "document"),
+                            self._captured, self._capture_failed)
+
+    def _captured(self, result: ScanResult) -> None:
+        self.busy = False
+        code = self.current_code
+        material = next((m for m in self.ctx.session.paper_materials() if m.code == code), None)
+        if material is None:
+            return
+        self.ctx.session.captured[material.code] = CapturedPage(material.code, material.name, result.jpeg,
+                                                                result.thumbnail)
+        self._say(f"“{material.name}”已拍好。", ok=True)
+        self.ctx.voice.say("拍好了。")
+        self._select(self._first_missing())
+
+    def _capture_failed(self, exc: BaseException) -> None:
+        self.busy = False
+        message = getattr(exc, "message", None) or "拍照没有成功，请再拍一次。"
+        self._say(message + " 请调整后重拍。", error=True)
+        self.ctx.voice.say(message)
+
+    def _next(self) -> None:
+        missing = self.ctx.session.missing_scans()
+        if missing:
+            self._say(f"还需要扫描：{'、'.join(m.name for m in missing)}。", error=True)
+            return
+        self.timer.stop()
+        self.ctx.go("review")
+
+    def _say(self, text: str, *, error: bool = False, ok: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setObjectName("error" if error else ("okText" if ok else "hint"))
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+
+    def clear_personal_data(self) -> None:
+        self.timer.stop()
+        self.preview.clear()
+        self.message.setText("")
+        self.seen = None
+        self.current_code = None
+        clear_layout(self.list_box)
