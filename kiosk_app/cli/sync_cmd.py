@@ -7,7 +7,7 @@ import json
 
 from kiosk_app.cli.output import emit, table
 from kiosk_app.station import Station
-from kiosk_app.syncing.service import StationSync, provision
+from kiosk_app.syncing.service import StationSync, provision, sync_status_json
 from sync.engine import SyncReport, SyncStatus
 
 
@@ -41,7 +41,7 @@ def _sync(station: Station, args: argparse.Namespace) -> int:
             print(f"已把 {count} 个隔离条目放回队列。")
     if args.status:
         status = service.status()
-        emit(args.json, _status_json(status), lambda: _status_text(status))
+        emit(args.json, sync_status_json(status), lambda: _status_text(status))
         return 0
     if args.once:
         report = service.sync_once()
@@ -75,16 +75,6 @@ def _report_text(report: SyncReport) -> str:
         label = f"{error['label']}：" if "label" in error else ""
         lines.append(f"  ! {label}{error['message']}")
     return "\n".join(lines)
-
-
-def _status_json(status: SyncStatus) -> dict[str, object]:
-    q = status.queue
-    return {"provisioned": status.provisioned, "online": status.online,
-            "last_attempt": status.last_attempt.isoformat() if status.last_attempt else None,
-            "last_success": status.last_success.isoformat() if status.last_success else None,
-            "last_error": status.last_error, "clock_skew_s": status.clock_skew_s, "pending": q.pending,
-            "pending_bytes": q.pending_bytes, "quarantined": q.quarantined,
-            "errors": [p.to_json() for p in q.problems]}
 
 
 def _status_text(status: SyncStatus) -> str:

@@ -13,6 +13,7 @@ from local_db.models.applications import (
 )
 from local_db.models.base import Base, UTCDateTime, utcnow
 from local_db.models.catalog import CatalogMeta, ItemAlias, ItemFormField, ItemMaterial, ServiceItem
+from local_db.models.handover import Handover
 from local_db.models.printing import PrintJob
 from local_db.models.sync import DepartmentProgress, DeviceEnrolment, SyncMeta
 from local_db.models.system import Role, Setting, UserAccount
@@ -28,6 +29,7 @@ __all__ = [
     "DepartmentProgress",
     "DeviceEnrolment",
     "Evaluation",
+    "Handover",
     "ItemAlias",
     "ItemFormField",
     "ItemMaterial",
