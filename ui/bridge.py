@@ -29,10 +29,13 @@ class Bridge(QObject):
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ui-work")
         self._lock = threading.Lock()
         self.pending = 0
+        self._closed = False
         self._finished.connect(self._deliver)  # emitted on workers; queued to the thread this object lives in
 
     def run(self, work: Callable[[], T], on_done: Callable[[T], None], on_error: Failed | None = None) -> None:
         """Run `work` on a worker; `on_done(result)` or `on_error(exc)` later on the GUI thread."""
+        if self._closed:  # a timer firing while the window closes: nobody is left to show the result
+            return
         self.watch(self._pool.submit(work), on_done, on_error)
 
     def watch(self, future: Future[T], on_done: Callable[[T], None], on_error: Failed | None = None) -> None:
@@ -60,4 +63,5 @@ class Bridge(QObject):
             log.error("background work failed with nobody to tell", exc_info=error)
 
     def shutdown(self) -> None:
+        self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QFrame,
     QHBoxLayout,
     QMainWindow,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -107,10 +109,19 @@ class KioskWindow(QMainWindow):
         self.footer.setVisible(show_footer)
         layout.addWidget(self.footer)
         self.setCentralWidget(root)
+        self.frames: dict[str, QScrollArea] = {}
         for page_type in pages:
             page = page_type(ctx)
             self.pages[page.name] = page
-            self.stack.addWidget(page)
+            # Every page sits in a scroll area, so a long form or large elderly text scrolls instead of
+            # pushing the window past the screen.
+            frame = QScrollArea()
+            frame.setWidgetResizable(True)
+            frame.setFrameShape(QFrame.Shape.NoFrame)
+            frame.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            frame.setWidget(page)
+            self.frames[page.name] = frame
+            self.stack.addWidget(frame)
         self.overlay = Overlay(root)
         self.countdown_text = label("", "subtitle", center=True)
         self.overlay.body.addWidget(label("您还在办理吗？", "title", center=True))
@@ -137,9 +148,9 @@ class KioskWindow(QMainWindow):
         bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         row = QHBoxLayout(bar)
         row.setContentsMargins(32, 14, 32, 14)
-        self.station_label = label(self.ctx.station.settings.get("station.name"), "stationName", wrap=False)
+        self.station_label = label(self.ctx.station.settings.get("station.name"), "stationName")
         self.sync_badge = label("", "syncBadge", wrap=False)
-        self.clock = label("", "clock", wrap=False)
+        self.clock = label(datetime.now().strftime("%Y-%m-%d %H:%M"), "clock", wrap=False)
         row.addWidget(self.station_label, 1)
         row.addWidget(self.sync_badge)
         row.addSpacing(32)
@@ -161,7 +172,9 @@ class KioskWindow(QMainWindow):
 
     @property
     def current(self) -> Page:
-        page = self.stack.currentWidget()
+        frame = self.stack.currentWidget()
+        assert isinstance(frame, QScrollArea)
+        page = frame.widget()
         assert isinstance(page, Page)
         return page
 
@@ -169,7 +182,7 @@ class KioskWindow(QMainWindow):
         page = self.pages[name]
         if remember and self.stack.currentWidget() is not None and self.current is not page:
             self.history.append(self.current.name)
-        self.stack.setCurrentWidget(page)
+        self.stack.setCurrentWidget(self.frames[name])
         at_home = name == self.home_name
         self.back_button.setVisible(bool(self.history) and not at_home)
         self.home_button.setVisible(not at_home)
@@ -256,6 +269,12 @@ class KioskWindow(QMainWindow):
         self.sync_badge.setProperty("online", "true" if online else "false")
         self.sync_badge.style().unpolish(self.sync_badge)
         self.sync_badge.style().polish(self.sync_badge)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._idle.stop()
+        self._sync_timer.stop()
+        self.go_home()  # nothing personal survives in widgets of a closed window either
+        super().closeEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

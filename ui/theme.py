@@ -78,9 +78,9 @@ QPushButton:pressed {{ background: #dbe7fb; }}
 QPushButton:disabled {{ color: #8a8f98; border-color: #b8bec8; background: #eef0f3; }}
 QPushButton[primary="true"] {{ background: {BRAND}; color: white; font-weight: bold; }}
 QPushButton[primary="true"]:pressed {{ background: {BRAND_DARK}; }}
-QPushButton[tile="true"] {{ min-height: {tap * 3}px; font-size: {title - 2}pt; font-weight: bold;
+QPushButton[tile="true"] {{ min-height: {tap * 2}px; font-size: {title - 2}pt; font-weight: bold;
               border-radius: 20px; background: white; }}
-QPushButton[key="true"] {{ min-height: {tap}px; min-width: {tap}px; padding: 0; font-size: {body + 4}pt; }}
+QPushButton[key="true"] {{ min-height: {tap}px; min-width: {min(tap, 76)}px; padding: 0; font-size: {body + 4}pt; }}
 QPushButton[choice="true"]:checked {{ background: {BRAND}; color: white; }}
 QLineEdit, QComboBox, QSpinBox, QDateEdit {{ min-height: {tap}px; padding: 0 14px; border: {border}px solid #9aa4b2;
               border-radius: 10px; background: white; }}

@@ -1,13 +1,15 @@
-"""Driving the villager screens like a person would (clicks on named widgets), for tests and the demo."""
+"""Driving the screens like a person would (clicks on named widgets): the headless demo's tour, which writes a
+screenshot of every screen, and the tests' steps."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QDeadlineTimer, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QPushButton, QWidget
 
 from kiosk_app.demo import sample_form_values
 from ui.shell import KioskWindow
@@ -95,3 +97,71 @@ def visible_texts(root: QWidget) -> list[str]:
     texts += [w.text() for w in root.findChildren(QLineEdit)]
     texts += [w.text() for w in root.findChildren(QPushButton)]
     return texts
+
+
+def shoot(window: KioskWindow, out: Path, name: str) -> Path:
+    QCoreApplication.processEvents()
+    QTest.qWait(60)  # queued shows and repaints
+    path = out / f"{name}.png"
+    window.grab().save(str(path))
+    return path
+
+
+def villager_tour(window: KioskWindow, out: Path, prefix: str) -> list[Path]:
+    """Every villager screen in the order a person meets them, filing one application on the simulators."""
+    out.mkdir(parents=True, exist_ok=True)
+    shots = [shoot(window, out, f"{prefix}-01-home")]
+    for tile, page in (("tileAppointment", "appointment"), ("tileConsult", "consult")):
+        click(window, tile)
+        on_page(window, page)
+        shots.append(shoot(window, out, f"{prefix}-02-{page}"))
+        window.go_home()
+    click(window, "tileFile")
+    on_page(window, "card")
+    shots.append(shoot(window, out, f"{prefix}-03-card"))
+    on_page(window, "services")
+    for letter in "TK":
+        click(window, f"key_{letter}")
+    wait_until(lambda: any(b.objectName().startswith("result_") and b.isVisible()
+                           for b in window.current.findChildren(QPushButton)))
+    shots.append(shoot(window, out, f"{prefix}-04-services"))
+    window.go_home()
+    file_by_initials(window, "tk", "特困人员救助供养")
+    shots.append(shoot(window, out, f"{prefix}-05-guide"))
+    click(window, "startFiling")
+    on_page(window, "form")
+    fill_form(window)
+    shots.append(shoot(window, out, f"{prefix}-06-form"))
+    click(window, "formNext")
+    on_page(window, "scan")
+    wait_until(lambda: window.current.seen is not None)  # type: ignore[attr-defined]
+    shots.append(shoot(window, out, f"{prefix}-07-scan"))
+    scan_everything(window)
+    click(window, "scanNext")
+    on_page(window, "review")
+    for box in window.current.findChildren(QCheckBox):
+        if box.isVisible():
+            box.setChecked(True)
+    shots.append(shoot(window, out, f"{prefix}-08-review"))
+    click(window, "submit")
+    on_page(window, "done")
+    wait_until(lambda: "回执" in window.current.printing.text() and "正在" not in window.current.printing.text())  # type: ignore[attr-defined]
+    shots.append(shoot(window, out, f"{prefix}-09-done"))
+    click(window, "toEvaluate")
+    on_page(window, "evaluate")
+    click(window, "level_4")
+    shots.append(shoot(window, out, f"{prefix}-10-evaluate"))
+    click(window, "sendEvaluation")
+    on_page(window, "home", timeout_ms=10_000)
+    click(window, "tileProgress")
+    on_page(window, "progress")
+    wait_until(lambda: "共" in window.current.status.text() or "没有" in window.current.status.text())  # type: ignore[attr-defined]
+    shots.append(shoot(window, out, f"{prefix}-11-progress"))
+    window.go_home()
+    click(window, "tileFile")
+    on_page(window, "services")
+    window.pretend_idle(window.ctx.theme.idle_seconds - 3)
+    shots.append(shoot(window, out, f"{prefix}-12-idle-countdown"))
+    window.pretend_idle(window.ctx.theme.idle_seconds + 1)
+    on_page(window, "home")
+    return shots

@@ -42,6 +42,21 @@ def button(text: str, on_click: Callable[[], None] | None = None, *, primary: bo
     return widget
 
 
+def wrapped(text: str, width: int) -> str:
+    """Break a long Chinese name into lines of at most `width` characters (buttons do not wrap by themselves)."""
+    return "\n".join(text[i:i + width] for i in range(0, len(text), width)) if len(text) > width else text
+
+
+def grid_of(widgets: Sequence[QWidget], columns: int, spacing: int = 16) -> QWidget:
+    holder = QWidget()
+    grid = QGridLayout(holder)
+    grid.setContentsMargins(0, 0, 0, 0)
+    grid.setSpacing(spacing)
+    for i, widget in enumerate(widgets):
+        grid.addWidget(widget, i // columns, i % columns)
+    return holder
+
+
 def tile(text: str, on_click: Callable[[], None], name: str = "") -> QPushButton:
     widget = button(text, on_click, name=name)
     widget.setProperty("tile", True)

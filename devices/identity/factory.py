@@ -83,7 +83,13 @@ class SimulatedSamReader:
         self.emulator.stop()
 
     def read_card(self, timeout: float, cancel: threading.Event | None = None) -> CardRecord:
-        return self._inner().read_card(timeout, cancel)
+        # The simulated person puts their card down each time they are asked to (and took it away after the
+        # last read), so a kiosk session after another reads again instead of waiting for the card to leave.
+        reader = self._inner()
+        if self.emulator.connected:
+            self.emulator.remove()
+            self.emulator.insert(self._card)
+        return reader.read_card(timeout, cancel)
 
     def card_present(self) -> bool:
         return self._inner().card_present()

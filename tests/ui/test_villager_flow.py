@@ -11,7 +11,10 @@ from sqlalchemy import select
 from kiosk_app.identity.masking import mask_id_number, mask_name
 from kiosk_app.station import Station
 from local_db.models import Application, Evaluation
-from tests.ui.villager_driver import (
+from ui.app import make_context, villager_window
+from ui.shell import KioskWindow
+from ui.theme import Theme
+from ui.tour import (
     click,
     file_by_initials,
     fill_form,
@@ -20,9 +23,6 @@ from tests.ui.villager_driver import (
     visible_texts,
     wait_until,
 )
-from ui.app import make_context, villager_window
-from ui.shell import KioskWindow
-from ui.theme import Theme
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ from __future__ import annotations
 from functools import partial
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from ui.shell import Page, UiContext
-from ui.widgets import LetterKeyboard, button, card, clear_layout, label, row
+from ui.widgets import LetterKeyboard, button, card, clear_layout, label, row, wrapped
 
 RESULTS = 6
 
@@ -31,19 +31,38 @@ class ServicePage(Page):
         self.results_box.setContentsMargins(0, 0, 0, 0)
         self.keyboard = LetterKeyboard()
         self.keyboard.typed.connect(self._search)
-        self.outer.addWidget(label("按生活中的事情找：", "subtitle"))
-        self.outer.addWidget(self.events)
-        self.outer.addWidget(self.query)
-        self.outer.addWidget(self.results, 1)
-        self.outer.addWidget(self.keyboard)
+        by_event = QWidget()
+        left = QVBoxLayout(by_event)
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addWidget(label("按生活中的事情找：", "subtitle"))
+        left.addWidget(self.events)
+        left.addStretch(1)
+        by_letters = QWidget()
+        right = QVBoxLayout(by_letters)
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addWidget(self.query)
+        right.addWidget(self.results, 1)
+        right.addWidget(self.keyboard)
+        if ctx.theme.orientation == "landscape":  # side by side: the page must fit 1080 px of height
+            both = QWidget()
+            columns = QHBoxLayout(both)
+            columns.setContentsMargins(0, 0, 0, 0)
+            columns.setSpacing(40)
+            columns.addWidget(by_event, 2)
+            columns.addWidget(by_letters, 3)
+            self.outer.addWidget(both, 1)
+        else:
+            self.outer.addWidget(by_event)
+            self.outer.addWidget(by_letters, 1)
 
     def enter(self) -> None:
         self.keyboard.clear()
         clear_layout(self.event_grid)
         events = self.ctx.station.catalog.life_events()
-        columns = 4 if self.ctx.theme.orientation == "landscape" else 3
+        columns = 2 if self.ctx.theme.orientation == "landscape" else 3
         for i, (event, codes) in enumerate(sorted(events.items(), key=lambda kv: -len(kv[1]))[:8]):
-            self.event_grid.addWidget(button(event, partial(self._show_event, event, codes), name=f"event_{i}"),
+            self.event_grid.addWidget(button(wrapped(event, 6), partial(self._show_event, event, codes),
+                                             name=f"event_{i}"),
                                       i // columns, i % columns)
 
     def _show_event(self, event: str, codes: list[str]) -> None:
@@ -60,7 +79,7 @@ class ServicePage(Page):
     def _show(self, items: list[tuple[str, str]]) -> None:
         clear_layout(self.results_box)
         for i, (code, name) in enumerate(items):
-            self.results_box.addWidget(button(name, partial(self._choose, code), name=f"result_{i}"))
+            self.results_box.addWidget(button(wrapped(name, 18), partial(self._choose, code), name=f"result_{i}"))
         if not items and self.keyboard.text:
             self.results_box.addWidget(label("没有找到，请换个字母，或点上方的生活事项。", "hint"))
         self.results_box.addStretch(1)

@@ -14,7 +14,7 @@ from kiosk_app.identity.masking import mask_id_number, mask_name
 from kiosk_app.receipts.queue import JobOutcome
 from kiosk_app.receipts.service import print_receipt
 from ui.shell import Page, UiContext
-from ui.widgets import button, card, label, row
+from ui.widgets import button, card, grid_of, label, row
 
 PRIVACY_NOTICE = ("个人信息使用说明：您的身份信息、表单和材料只用于办理本事项，加密保存在本机并上报省政务服务平台，"
                   "由承办部门依法使用；本机不会把您的信息用于其他用途，上报成功并过了保存期限后自动删除。")
@@ -160,15 +160,16 @@ class EvaluatePage(Page):
             b.setCheckable(True)
             b.setProperty("choice", True)
             self.level_buttons.append(b)
-        levels = row(*self.level_buttons)
+        portrait = ctx.theme.orientation == "portrait"
+        levels = grid_of(self.level_buttons, 3 if portrait else 5)
         self.label_buttons = []
         for i, text in enumerate((*HIGH_LABELS, *LOW_LABELS)):
             b = button(text, name=f"label_{i}")
             b.setCheckable(True)
             b.setProperty("choice", True)
             self.label_buttons.append(b)
-        holder = row(*self.label_buttons[:len(HIGH_LABELS)])
-        holder_low = row(*self.label_buttons[len(HIGH_LABELS):])
+        holder = grid_of(self.label_buttons[:len(HIGH_LABELS)], 2 if portrait else 4)
+        holder_low = grid_of(self.label_buttons[len(HIGH_LABELS):], 2 if portrait else 5)
         self.status = label("您的评价是匿名的，工作人员看不到是谁评的。", "hint")
         self.send = button("提交评价", self._send, primary=True, name="sendEvaluation")
         self.outer.addWidget(levels)

@@ -18,7 +18,7 @@ from kiosk_app.materials.detection import Quad, detect_page
 from kiosk_app.materials.scanning import ScanResult, process_capture
 from kiosk_app.self_service import CapturedPage
 from ui.shell import Page, UiContext
-from ui.widgets import button, clear_layout, label
+from ui.widgets import button, clear_layout, label, wrapped
 
 PREVIEW_MS = 120
 PREVIEW_WIDTH = 960
@@ -113,7 +113,7 @@ class ScanPage(Page):
         for m in session.paper_materials():
             done = m.code in session.captured
             mark = "✓ 已拍" if done else ("必需" if m.required else "可选")
-            b = button(f"{m.name}（{mark}）", partial(self._select, m.code), name=f"material_{m.code}")
+            b = button(wrapped(f"{m.name}（{mark}）", 14), partial(self._select, m.code), name=f"material_{m.code}")
             b.setProperty("primary", m.code == self.current_code)
             self.list_box.addWidget(b)
         self.next_button.setProperty("primary", not session.missing_scans())
