@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk_app.accounts import Operator
 from kiosk_app.self_service import SelfServiceSession
 from kiosk_app.station import Station
 from kiosk_app.station_devices import StationDevices
@@ -50,6 +51,8 @@ class UiContext:
     session: SelfServiceSession = field(default_factory=SelfServiceSession)
     window: KioskWindow | None = None
     intent: str = "file"  # what the card swipe is for: "file" (办事) or "progress" (查询进度)
+    operator: Operator | None = None  # the logged-in agent or technician (None at a villager kiosk)
+    channel: str = "kiosk"  # how filings made through these screens are recorded: kiosk | agent
 
     def go(self, page: str) -> None:
         assert self.window is not None
@@ -68,6 +71,7 @@ class Page(QWidget):
     title = ""
     prompt = ""
     personal = False  # shows personal data: the idle timeout applies while it is on screen
+    final = False  # a point of no return (after submitting): no way back to the steps before it
 
     def __init__(self, ctx: UiContext) -> None:
         super().__init__()
@@ -89,7 +93,8 @@ class Page(QWidget):
 
 
 class KioskWindow(QMainWindow):
-    def __init__(self, ctx: UiContext, pages: list[type[Page]], home: str, *, show_footer: bool = True) -> None:
+    def __init__(self, ctx: UiContext, pages: list[type[Page]], home: str, *, show_footer: bool = True,
+                 home_label: str = "返回首页") -> None:
         super().__init__()
         self.ctx = ctx
         ctx.window = self
@@ -98,6 +103,7 @@ class KioskWindow(QMainWindow):
         self.pages: dict[str, Page] = {}
         self.home_name = home
         self.history: list[str] = []
+        self.home_label = home_label
         root = QWidget()
         layout = QVBoxLayout(root)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -162,7 +168,7 @@ class KioskWindow(QMainWindow):
         row = QHBoxLayout(bar)
         row.setContentsMargins(32, 12, 32, 20)
         self.back_button = button("‹ 返回上一步", self.back, name="back")
-        self.home_button = button("返回首页", self.go_home, name="home")
+        self.home_button = button(self.home_label, self.go_home, name="home")
         row.addWidget(self.back_button)
         row.addStretch(1)
         row.addWidget(self.home_button)
@@ -180,7 +186,9 @@ class KioskWindow(QMainWindow):
 
     def show_page(self, name: str, *, remember: bool = True) -> None:
         page = self.pages[name]
-        if remember and self.stack.currentWidget() is not None and self.current is not page:
+        if page.final:
+            self.history.clear()
+        elif remember and self.stack.currentWidget() is not None and self.current is not page:
             self.history.append(self.current.name)
         self.stack.setCurrentWidget(self.frames[name])
         at_home = name == self.home_name
@@ -196,8 +204,10 @@ class KioskWindow(QMainWindow):
             self.show_page(self.history.pop(), remember=False)
 
     def go_home(self) -> None:
-        """Wipe the session and every page's personal data, then show the home page."""
+        """Wipe the session and every page's personal data, then show the home page (for staff windows the
+        log-in page: leaving, or walking away from the screen, logs the operator out)."""
         self.ctx.session.wipe()
+        self.ctx.operator = None
         for page in self.pages.values():
             page.clear_personal_data()
         self.history.clear()

@@ -55,6 +55,7 @@ def test_a_villager_files_scans_gets_a_receipt_and_rates(window: KioskWindow, co
             box.setChecked(True)
     click(window, "submit")
     on_page(window, "done")
+    assert not window.back_button.isVisible()  # no way back to the submitted form
     filed = window.ctx.session.filed
     assert filed is not None and filed.tracking_no in visible_texts(window.current)
     wait_until(lambda: "回执已打印" in window.current.printing.text())  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import partial
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from ui.shell import Page, UiContext
 from ui.widgets import LetterKeyboard, button, card, clear_layout, label, row, wrapped
@@ -102,10 +102,8 @@ class GuidePage(Page):
         super().__init__(ctx)
         self.body = QWidget()
         self.body_box = QVBoxLayout(self.body)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.body)
-        self.outer.addWidget(scroll, 1)
+        self.body_box.setContentsMargins(0, 0, 0, 0)
+        self.outer.addWidget(self.body, 1)
         self.outer.addWidget(row(label(""), button("开始办理", self._start, primary=True, name="startFiling"),
                                  stretch_first=True))
 

@@ -95,6 +95,7 @@ class DonePage(Page):
     title = "提交成功"
     prompt = "提交成功，请取走回执。稍后请为这次服务打分。"
     personal = True
+    final = True
 
     def __init__(self, ctx: UiContext) -> None:
         super().__init__(ctx)
@@ -173,7 +174,9 @@ class EvaluatePage(Page):
         self.status = label("您的评价是匿名的，工作人员看不到是谁评的。", "hint")
         self.send = button("提交评价", self._send, primary=True, name="sendEvaluation")
         self.outer.addWidget(levels)
+        self.outer.addWidget(label("满意的地方（可多选）：", "subtitle"))
         self.outer.addWidget(holder)
+        self.outer.addWidget(label("不满意的地方（可多选）：", "subtitle"))
         self.outer.addWidget(holder_low)
         self.outer.addWidget(self.status)
         self.outer.addStretch(1)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from PySide6.QtWidgets import QButtonGroup, QGridLayout, QLineEdit, QPushButton, QScrollArea, QWidget
+from PySide6.QtWidgets import QButtonGroup, QGridLayout, QLineEdit, QPushButton, QWidget
 
 from kiosk_app.applications.forms import FormInvalid
 from kiosk_app.catalog.library import FieldView
+from kiosk_app.identity.masking import mask_id_number
 from ui.shell import Page, UiContext
 from ui.widgets import button, clear_layout, label, row
 
@@ -32,12 +33,10 @@ class FormPage(Page):
         self.grid = QGridLayout(self.body)
         self.grid.setVerticalSpacing(10)
         self.grid.setHorizontalSpacing(24)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.body)
         self.summary = label("", "error")
-        self.outer.addWidget(scroll, 1)
+        self.outer.addWidget(self.body)
         self.outer.addWidget(self.summary)
+        self.outer.addStretch(1)
         self.outer.addWidget(row(label(""), button("下一步", self._next, primary=True, name="formNext"),
                                  stretch_first=True))
         self.inputs: dict[str, QLineEdit | QButtonGroup] = {}
@@ -65,6 +64,9 @@ class FormPage(Page):
         self.grid.setColumnStretch(1, 1)
 
     def _input(self, field: FieldView, value: Any) -> QWidget:
+        if field.prefill == "id_number" and value:
+            # Read from the card, so it cannot be mistyped; shown masked, since others can see a kiosk screen.
+            return label(f"{mask_id_number(str(value))}（已从身份证读取）", "hint")
         choices = list(field.rules.get("choices") or [])
         if field.type == "boolean":
             self.booleans.add(field.key)

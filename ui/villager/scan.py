@@ -113,7 +113,7 @@ class ScanPage(Page):
         for m in session.paper_materials():
             done = m.code in session.captured
             mark = "✓ 已拍" if done else ("必需" if m.required else "可选")
-            b = button(wrapped(f"{m.name}（{mark}）", 14), partial(self._select, m.code), name=f"material_{m.code}")
+            b = button(f"{wrapped(m.name, 12)}\n{mark}", partial(self._select, m.code), name=f"material_{m.code}")
             b.setProperty("primary", m.code == self.current_code)
             self.list_box.addWidget(b)
         self.next_button.setProperty("primary", not session.missing_scans())
