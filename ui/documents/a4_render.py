@@ -42,6 +42,7 @@ from PySide6.QtGui import (
     QTextFormat,
 )
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
+from PySide6.QtWidgets import QApplication
 
 from kiosk_app.documents.content import A4Document, Section, SignatureLine, Table
 from kiosk_app.errors import KioskError
@@ -79,7 +80,9 @@ def ensure_qt_app() -> QGuiApplication:
     screens' own QApplication already counts) before rendering on a worker thread."""
     existing = QCoreApplication.instance()
     if existing is None:
-        return QGuiApplication(sys.argv[:1] or ["kiosk"])
+        # A full QApplication, not just a GUI one: screens opened later in the same process need widgets,
+        # and Qt allows one application object per process.
+        return QApplication(sys.argv[:1] or ["kiosk"])
     if not isinstance(existing, QGuiApplication):
         # Fonts and painting need a GUI application; a bare QCoreApplication cannot be upgraded in place.
         raise A4PrintError("当前程序没有图形界面组件，无法生成 A4 文档，请联系技术人员。")
