@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -55,29 +56,36 @@ def make_context(station: Station, theme: Theme, *, voice: bool = True) -> UiCon
 
 
 def villager_window(ctx: UiContext) -> KioskWindow:
+    return role_window(ctx, "villager")
+
+
+def role_window(ctx: UiContext, role: str) -> KioskWindow:
     application().setStyleSheet(ctx.theme.stylesheet())
-    return KioskWindow(ctx, VILLAGER_PAGES, "home")
+    if role == "villager":
+        return KioskWindow(ctx, VILLAGER_PAGES, "home")
+    # Staff windows are imported on demand: a villager kiosk never loads the workbench or the console.
+    module, factory = {"agent": ("ui.agent.window", "agent_window"),
+                       "technician": ("ui.technician.window", "technician_window")}[role]
+    window: KioskWindow = getattr(importlib.import_module(module), factory)(ctx)
+    return window
 
 
-def run(home: Path, *, role: str = "villager", fullscreen: bool = False,
+def run(station: Station, *, role: str = "villager", fullscreen: bool = False,
         orientation: Orientation = "landscape", elderly: bool = False) -> int:
     app = application()
-    with Station(home) as station:
-        ctx = make_context(station, Theme(orientation, elderly))
-        if role != "villager":
-            raise SystemExit(f"role {role} is not available yet")
-        window = villager_window(ctx)
-        if fullscreen:  # kiosk mode: no window chrome, nothing to close or move
-            window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
-            window.showFullScreen()
-        else:
-            window.show()
+    ctx = make_context(station, Theme(orientation, elderly))
+    window = role_window(ctx, role)
+    if fullscreen:  # kiosk mode: no window chrome, nothing to close or move
+        window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
+        window.showFullScreen()
+    else:
+        window.show()
+    if ctx.sync is not None:
+        ctx.sync.start(lambda _report: None)  # the header polls the status; no widget from this thread
+    try:
+        return app.exec()
+    finally:
         if ctx.sync is not None:
-            ctx.sync.start(lambda _report: None)
-        try:
-            return app.exec()
-        finally:
-            if ctx.sync is not None:
-                ctx.sync.stop()
-            ctx.devices.close()
-            ctx.bridge.shutdown()
+            ctx.sync.stop()
+        ctx.devices.close()
+        ctx.bridge.shutdown()

@@ -53,15 +53,24 @@ def write_screenshots(template: Path, out: Path) -> list[Path]:
     return shots
 
 
-def open_window(home: Path, theme: Theme) -> int:
+def open_window(home: Path, platform_dir: Path, theme: Theme | None = None) -> int:
+    """The villager window on the demo station, with its embedded platform serving again so sync runs live."""
+    from kiosk_app.syncing.service import StationSync
+    from sync.server.embedded import RunningPlatform
+
     app = application()
-    with Station(home) as station:
+    with RunningPlatform(f"sqlite:///{platform_dir / 'platform.db'}", platform_dir / "blobs") as platform, \
+            Station(home) as station:
         use_simulators(station)
-        ctx = make_context(station, theme)
+        station.settings.set("sync.platform_url", platform.url)  # the platform came back on another port
+        ctx = make_context(station, theme or Theme())
         window = villager_window(ctx)
         window.show()
+        sync = ctx.sync or StationSync(station)
+        sync.start(lambda _report: None)
         try:
             return app.exec()
         finally:
+            sync.stop()
             ctx.devices.close()
             ctx.bridge.shutdown()

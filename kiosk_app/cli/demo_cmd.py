@@ -1,8 +1,12 @@
-"""`kiosk demo [--headless] [--out DIR]`: a fresh station files sample applications end to end."""
+"""`kiosk demo [--headless] [--out DIR] [--screens all|none]`: a fresh station files sample applications with no
+network, syncs with an embedded platform on loopback, then shows its screens on simulated devices: headless,
+a tour of every screen written out as screenshots (both orientations and elderly mode); otherwise the
+villager window to touch."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 from pathlib import Path
 
 from kiosk_app.cli.output import emit
@@ -10,14 +14,26 @@ from kiosk_app.demo import run_demo
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("demo", help="演示：模拟设备与示例数据，完整办理几件申请", parents=[common])
-    p.add_argument("--headless", action="store_true", help="不打开界面，只运行流程并写出结果")
+    p = sub.add_parser("demo", help="演示：模拟设备与内置平台，办理并同步几件申请，再展示各个界面", parents=[common])
+    p.add_argument("--headless", action="store_true", help="不打开窗口：自动走一遍各个界面并截图")
     p.add_argument("--out", type=Path, default=Path("demo-output"), metavar="DIR", help="结果写到这个文件夹")
+    p.add_argument("--screens", choices=["all", "none"], default="all", help="是否展示界面（none：只跑流程）")
     p.set_defaults(run=_demo, standalone=True)
 
 
-def _demo(args: argparse.Namespace) -> None:
-    # Screens arrive with the UI issue; until then the demo is the headless flow in both modes.
+def _demo(args: argparse.Namespace) -> int:
     result = run_demo(args.out, Path(args.home) if args.home else None)
+    shots: list[str] = []
+    if args.screens == "all":
+        screens = importlib.import_module("ui.screens_demo")
+        if args.headless:
+            shots = [str(p) for p in screens.write_screenshots(Path(result["home"]), args.out)]
+        else:
+            code: int = screens.open_window(Path(result["home"]), Path(result["out"]) / "platform")
+            return code
+    result["screenshots"] = shots
+    where = f"，界面截图 {len(shots)} 张在 {args.out / 'screens'}" if shots else ""
     emit(args.json, {k: v for k, v in result.items() if k != "summary"},
-         lambda: result["summary"] + f"\n结果已写入 {result['out']}（applications.json、searches.json、summary.txt）。")
+         lambda: result["summary"] + f"\n结果已写入 {result['out']}（applications.json、platform-applications.json、"
+                                     f"searches.json、summary.txt{where}）。")
+    return 0

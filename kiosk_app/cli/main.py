@@ -10,7 +10,16 @@ from devices.camera.camera import CameraError
 from devices.identity.reader import ReaderError
 from devices.printing.printer import PrinterError
 from kiosk_app import __version__
-from kiosk_app.cli import apps_cmd, catalog_cmd, config_cmd, demo_cmd, devices_cmd, receipts_cmd, sync_cmd
+from kiosk_app.cli import (
+    apps_cmd,
+    catalog_cmd,
+    config_cmd,
+    demo_cmd,
+    devices_cmd,
+    receipts_cmd,
+    run_cmd,
+    sync_cmd,
+)
 from kiosk_app.config import resolve_home
 from kiosk_app.errors import KioskError
 from kiosk_app.station import Station
@@ -33,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     devices_cmd.register(sub, common)
     receipts_cmd.register(sub, common)
     sync_cmd.register(sub, common)
+    run_cmd.register(sub, common)
     demo_cmd.register(sub, common)
     return parser
 

@@ -175,7 +175,7 @@ def test_kiosk_home_environment_variable(tmp_path: Path) -> None:
 def test_demo_writes_what_it_produced(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     result = subprocess.run([sys.executable, "-m", "kiosk_app", "demo", "--headless", "--out", str(out),
-                             "--json"], capture_output=True, text=True, timeout=120)
+                             "--screens", "none", "--json"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert len(data["applications"]) >= 3

@@ -1,0 +1,30 @@
+"""`kiosk run [--role villager|agent|technician] [--fullscreen] [--portrait] [--elderly]`: open the screens.
+
+The screens live in `ui`, above this package; they are loaded by name only when asked for, so every other
+command (and the whole of kiosk_app) still runs on a machine without Qt's display libraries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+from kiosk_app.station import Station
+
+ROLES = ("villager", "agent", "technician")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("run", help="打开界面：群众自助、代办员工作台或技术人员控制台", parents=[common])
+    p.add_argument("--role", choices=ROLES, default="villager", help="界面角色（默认 villager：群众自助）")
+    p.add_argument("--fullscreen", action="store_true", help="全屏、无窗口边框（自助终端模式）")
+    p.add_argument("--portrait", action="store_true", help="竖屏布局（1080x1920）")
+    p.add_argument("--elderly", action="store_true", help="启动即为大字模式（适老化）")
+    p.set_defaults(run=_run)
+
+
+def _run(station: Station, args: argparse.Namespace) -> int:
+    screens = importlib.import_module("ui.app")
+    code: int = screens.run(station, role=args.role, fullscreen=args.fullscreen,
+                            orientation="portrait" if args.portrait else "landscape", elderly=args.elderly)
+    return code
