@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kiosk_app.applications.filing import Filed, MaterialFile, submit_application
-from kiosk_app.applications.forms import prefilled, validate_form
-from kiosk_app.catalog.library import ItemView, MaterialView
 from kiosk_app.errors import InvalidInput
-from kiosk_app.identity import Identity
-from kiosk_app.station import Station
+
+if TYPE_CHECKING:  # filing and forms load with the first form, not with the home screen
+    from kiosk_app.applications.filing import Filed
+    from kiosk_app.catalog.library import ItemView, MaterialView
+    from kiosk_app.identity import Identity
+    from kiosk_app.station import Station
 
 
 @dataclass
@@ -42,6 +43,8 @@ class SelfServiceSession:
         self.identity = identity
 
     def choose(self, item: ItemView) -> None:
+        from kiosk_app.applications.forms import prefilled
+
         self.item = item
         self.form_values = prefilled(item.form_fields, self.identity)
         self.captured.clear()
@@ -62,6 +65,8 @@ class SelfServiceSession:
 
     def check_form(self) -> dict[str, Any]:
         """Raise FormInvalid with every problem, or return the cleaned values."""
+        from kiosk_app.applications.forms import validate_form
+
         assert self.item is not None
         return validate_form(self.item.form_fields, self.form_values, self.identity)
 
@@ -79,6 +84,8 @@ class SelfServiceSession:
     def submit(self, station: Station, *, channel: str = "kiosk", actor: str = "kiosk",
                agent_user_id: int | None = None, allow_missing: bool = False,
                today: date | None = None) -> Filed:
+        from kiosk_app.applications.filing import MaterialFile, submit_application
+
         if self.identity is None or self.item is None:
             raise InvalidInput("请先刷身份证并选择要办理的事项。")
         blockers = [b for b in self.blockers() if not (allow_missing and b.startswith("还缺少材料"))]

@@ -6,12 +6,15 @@ Screens, the CLI and the demo all start here, so there is one place that decides
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kiosk_app.applications.filing import FilingContext
 from kiosk_app.catalog.library import CatalogLibrary
 from kiosk_app.config import Settings
 from kiosk_app.log_setup import configure_logging
 from local_db.database import Database
+
+if TYPE_CHECKING:
+    from kiosk_app.applications.filing import FilingContext
 
 
 class Station:
@@ -31,6 +34,8 @@ class Station:
     def filing_context(
         self, *, channel: str = "kiosk", actor: str = "kiosk", agent_user_id: int | None = None
     ) -> FilingContext:
+        from kiosk_app.applications.filing import FilingContext
+
         return FilingContext(
             station_code=self.settings.get("station.code"),
             station_level=self.settings.get("station.level"),

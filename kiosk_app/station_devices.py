@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
-from devices.camera.factory import create_camera
-from devices.camera.owner import CameraOwner
-from devices.identity.factory import create_reader
-from devices.identity.owner import ReaderOwner
 from kiosk_app.config import Settings
 from kiosk_app.errors import KioskError
+
+if TYPE_CHECKING:
+    from devices.camera.owner import CameraOwner
+    from devices.identity.owner import ReaderOwner
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ class StationDevices:
             if self._reader is None:
                 if not self.reader_url:
                     raise KioskError("本机没有设置身份证读卡器，请联系工作人员。")
+                # Drivers load on first use: a kiosk's home screen must not wait for serial or OpenCV imports.
+                from devices.identity.factory import create_reader
+                from devices.identity.owner import ReaderOwner
+
                 self._reader = ReaderOwner(create_reader(self.reader_url))
                 self._reader.open()
             return self._reader
@@ -49,6 +54,9 @@ class StationDevices:
             if self._camera is None:
                 if not self.camera_url:
                     raise KioskError("本机没有设置高拍仪，请联系工作人员。")
+                from devices.camera.factory import create_camera
+                from devices.camera.owner import CameraOwner
+
                 self._camera = CameraOwner(create_camera(self.camera_url))
                 self._camera.open()
             return self._camera

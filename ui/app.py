@@ -16,23 +16,29 @@ from PySide6.QtWidgets import QApplication
 
 from kiosk_app.station import Station
 from kiosk_app.station_devices import StationDevices
-from kiosk_app.syncing.service import StationSync, is_provisioned
+from kiosk_app.syncing.enrolment import is_provisioned
 from ui.bridge import Bridge
-from ui.shell import KioskWindow, Page, UiContext
+from ui.shell import KioskWindow, UiContext
 from ui.speech import Voice
 from ui.theme import Orientation, Theme
-from ui.villager.choose import GuidePage, ServicePage
-from ui.villager.finish import DonePage, EvaluatePage, ReviewPage
-from ui.villager.form import FormPage
-from ui.villager.home import AppointmentPage, ConsultPage, HomePage
-from ui.villager.identify import CardPage
-from ui.villager.progress import ProgressPage
-from ui.villager.scan import ScanPage
 
 log = logging.getLogger(__name__)
 
-VILLAGER_PAGES: list[type[Page]] = [HomePage, CardPage, ServicePage, GuidePage, FormPage, ScanPage, ReviewPage,
-                                    DonePage, EvaluatePage, ProgressPage, AppointmentPage, ConsultPage]
+# Page name -> "module:Class": each page's module is imported when the page is first shown.
+VILLAGER_PAGES: dict[str, str] = {
+    "home": "ui.villager.home:HomePage",
+    "appointment": "ui.villager.home:AppointmentPage",
+    "consult": "ui.villager.home:ConsultPage",
+    "card": "ui.villager.identify:CardPage",
+    "services": "ui.villager.choose:ServicePage",
+    "guide": "ui.villager.choose:GuidePage",
+    "form": "ui.villager.form:FormPage",
+    "scan": "ui.villager.scan:ScanPage",
+    "review": "ui.villager.finish:ReviewPage",
+    "done": "ui.villager.finish:DonePage",
+    "evaluate": "ui.villager.finish:EvaluatePage",
+    "progress": "ui.villager.progress:ProgressPage",
+}
 CJK_FONTS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
              "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
 
@@ -50,7 +56,11 @@ def application() -> QApplication:
 
 
 def make_context(station: Station, theme: Theme, *, voice: bool = True) -> UiContext:
-    sync = StationSync(station) if is_provisioned(station) else None
+    sync = None
+    if is_provisioned(station):
+        from kiosk_app.syncing.service import StationSync  # HTTP and crypto: only for a provisioned station
+
+        sync = StationSync(station)
     return UiContext(station=station, bridge=Bridge(), theme=theme, voice=Voice(enabled=voice),
                      devices=StationDevices(station.settings), sync=sync)
 

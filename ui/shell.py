@@ -7,9 +7,12 @@ its widgets, so nothing the last person showed the machine is left for the next 
 
 from __future__ import annotations
 
+import importlib
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QResizeEvent
@@ -29,12 +32,14 @@ from kiosk_app.accounts import Operator
 from kiosk_app.self_service import SelfServiceSession
 from kiosk_app.station import Station
 from kiosk_app.station_devices import StationDevices
-from kiosk_app.syncing.service import StationSync
-from sync.engine import SyncStatus
 from ui.bridge import Bridge
 from ui.speech import Voice
 from ui.theme import Theme
 from ui.widgets import Overlay, button, label
+
+if TYPE_CHECKING:  # sync (HTTP, crypto) loads after the window is up
+    from kiosk_app.syncing.service import StationSync
+    from sync.engine import SyncStatus
 
 ACTIVITY_EVENTS = frozenset({QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress})
 SYNC_REFRESH_MS = 5000
@@ -93,7 +98,8 @@ class Page(QWidget):
 
 
 class KioskWindow(QMainWindow):
-    def __init__(self, ctx: UiContext, pages: list[type[Page]], home: str, *, show_footer: bool = True,
+    def __init__(self, ctx: UiContext, pages: Sequence[type[Page]] | Mapping[str, str], home: str, *,
+                 show_footer: bool = True,
                  home_label: str = "返回首页") -> None:
         super().__init__()
         self.ctx = ctx
@@ -116,18 +122,11 @@ class KioskWindow(QMainWindow):
         layout.addWidget(self.footer)
         self.setCentralWidget(root)
         self.frames: dict[str, QScrollArea] = {}
-        for page_type in pages:
-            page = page_type(ctx)
-            self.pages[page.name] = page
-            # Every page sits in a scroll area, so a long form or large elderly text scrolls instead of
-            # pushing the window past the screen.
-            frame = QScrollArea()
-            frame.setWidgetResizable(True)
-            frame.setFrameShape(QFrame.Shape.NoFrame)
-            frame.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            frame.setWidget(page)
-            self.frames[page.name] = frame
-            self.stack.addWidget(frame)
+        # Pages are built the first time they are shown: start-up only pays for the home page (and its
+        # imports), which is what a cold kiosk has to put on screen fast.
+        # A mapping names each page's class as "module:Class", so even its module loads on first use.
+        self.page_types: dict[str, type[Page] | str] = (
+            dict(pages) if isinstance(pages, Mapping) else {page_type.name: page_type for page_type in pages})
         self.overlay = Overlay(root)
         self.countdown_text = label("", "subtitle", center=True)
         self.overlay.body.addWidget(label("您还在办理吗？", "title", center=True))
@@ -176,6 +175,27 @@ class KioskWindow(QMainWindow):
 
     # ---- navigation ----------------------------------------------------------------------------------------
 
+    def page(self, name: str) -> Page:
+        """The page called `name`, built on first use."""
+        if name not in self.pages:
+            page_type = self.page_types[name]
+            if isinstance(page_type, str):
+                module, _, cls = page_type.partition(":")
+                page_type = getattr(importlib.import_module(module), cls)
+                assert isinstance(page_type, type) and issubclass(page_type, Page)
+            page = page_type(self.ctx)
+            # Every page sits in a scroll area, so a long form or large elderly text scrolls instead of
+            # pushing the window past the screen.
+            frame = QScrollArea()
+            frame.setWidgetResizable(True)
+            frame.setFrameShape(QFrame.Shape.NoFrame)
+            frame.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            frame.setWidget(page)
+            self.pages[name] = page
+            self.frames[name] = frame
+            self.stack.addWidget(frame)
+        return self.pages[name]
+
     @property
     def current(self) -> Page:
         frame = self.stack.currentWidget()
@@ -185,7 +205,7 @@ class KioskWindow(QMainWindow):
         return page
 
     def show_page(self, name: str, *, remember: bool = True) -> None:
-        page = self.pages[name]
+        page = self.page(name)
         if page.final:
             self.history.clear()
         elif remember and self.stack.currentWidget() is not None and self.current is not page:

@@ -10,16 +10,18 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from importlib import resources
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from kiosk_app.catalog.importer import ImportReport, import_catalog
-from kiosk_app.catalog.search import CatalogSearchIndex, SearchEntry, SearchHit
 from kiosk_app.errors import NotFound
 from local_db.database import Database
 from local_db.models import CatalogMeta, ItemAlias, ServiceItem
+
+if TYPE_CHECKING:
+    from kiosk_app.catalog.importer import ImportReport
+    from kiosk_app.catalog.search import CatalogSearchIndex, SearchHit
 
 SAMPLE_CATALOG = "zhejiang_township.json"
 
@@ -125,6 +127,8 @@ class CatalogLibrary:
         return self._db.read(job)
 
     def import_document(self, raw: bytes, *, actor: str = "system") -> ImportReport:
+        from kiosk_app.catalog.importer import import_catalog  # pydantic and pinyin: only when importing
+
         report = import_catalog(self._db, raw, actor=actor)
         with self._cache.lock:
             self._cache.checked_at = 0.0  # look at the new stamp on the next search
@@ -190,6 +194,9 @@ def _stamp(session: Session) -> tuple[str, str] | None:
 
 
 def _build_index(session: Session) -> CatalogSearchIndex:
+    # numpy and the index code load with the first search, not with every start of the program.
+    from kiosk_app.catalog.search import CatalogSearchIndex, SearchEntry
+
     # Only the columns search needs: loading whole ORM rows (seven JSON columns each) took 15 s and 600 MB
     # on a 100,000-item catalogue.
     aliases: dict[str, list[tuple[str, str, str]]] = {}

@@ -102,10 +102,6 @@ def sync_status_json(status: SyncStatus) -> dict[str, Any]:
             "errors": [p.to_json() for p in q.problems]}
 
 
-def is_provisioned(station: Station) -> bool:
-    return station.db.read(lambda s: s.get(DeviceEnrolment, 1)) is not None
-
-
 class StationSync:
     """The sync engine for one station; `start()` runs it on its own worker thread until `stop()`."""
 

@@ -108,3 +108,9 @@ def test_upgrading_an_older_database_keeps_its_rows(tmp_path: Path) -> None:
             ]
             assert conn.exec_driver_sql("SELECT alias FROM item_alias").scalar() == "低保"
             assert conn.exec_driver_sql("SELECT value FROM setting").scalar() == '"老站"'
+def test_head_revision_read_from_the_files_agrees_with_alembic() -> None:
+    from alembic.script import ScriptDirectory
+
+    from local_db.database import _alembic_config, head_revision
+
+    assert head_revision() == ScriptDirectory.from_config(_alembic_config()).get_current_head()

@@ -1,0 +1,150 @@
+"""Start-up and memory benchmark for the screens.
+
+Run from the repository root:
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m benchmarks.startup [--rounds 5] [--sessions 300]
+
+1. Cold start: a fresh Python process from spawn until the villager home screen is shown and has been
+   painted once (the process prints a marker after its first processed paint), on an existing station data
+   folder (catalogue loaded, migrations done, as on a kiosk after its first boot). Baseline in the same run,
+   interleaved round by round: a fresh process that shows a bare PySide6 QMainWindow the same way. Targets:
+   under 1.5 s, and within 4x the bare window.
+2. Memory: one process runs scripted villager sessions on the simulated devices (card swipe, pinyin search,
+   guide, pre-filled form, every fifth session a camera preview and capture, then 返回首页 which wipes it);
+   resident set size (VmRSS) after 10 sessions and after `--sessions`. Target: at most 10% growth.
+
+A benchmark, not a test: it prints its report and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BARE = """
+import sys
+from PySide6.QtWidgets import QApplication, QMainWindow, QLabel
+app = QApplication(sys.argv[:1])
+w = QMainWindow(); w.setCentralWidget(QLabel("hello")); w.resize(1920, 1080); w.show()
+app.processEvents()
+print("SHOWN", flush=True)
+"""
+
+OURS = """
+import sys
+from pathlib import Path
+from kiosk_app.station import Station
+from ui.app import application, make_context, villager_window
+from ui.theme import Theme
+app = application()
+station = Station(Path(sys.argv[1]), key_storage="file")
+window = villager_window(make_context(station, Theme(), voice=False))
+window.show()
+app.processEvents()
+print("SHOWN", flush=True)
+"""
+
+
+def _timed(code: str, *args: str) -> float:
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")})
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("SHOWN"):
+            elapsed = time.perf_counter() - started
+            break
+    else:
+        raise RuntimeError("the process never showed its window")
+    proc.kill()
+    proc.wait()
+    return elapsed
+
+
+def startup(rounds: int, home: Path) -> dict[str, float]:
+    _timed(OURS, str(home))  # first run: bytecode compiled, OS page cache warm, as on a kiosk's second boot
+    bare, ours = [], []
+    for _ in range(rounds):
+        bare.append(_timed(BARE))
+        ours.append(_timed(OURS, str(home)))
+    b, o = statistics.median(bare), statistics.median(ours)
+    return {"bare_s": round(b, 3), "ours_s": round(o, 3), "ratio": round(o / b, 2),
+            "ours_worst_s": round(max(ours), 3)}
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def sessions(count: int, home: Path) -> dict[str, float]:
+    from kiosk_app.station import Station
+    from ui.app import application, make_context, villager_window
+    from ui.theme import Theme
+    from ui.tour import click, file_by_initials, fill_form, on_page, wait_until
+
+    application()
+    with Station(home, key_storage="file") as station:
+        station.settings.set("devices.id_reader", "sim://she")
+        station.settings.set("devices.camera", "sim://a4?seed=5")
+        ctx = make_context(station, Theme(), voice=False)
+        window = villager_window(ctx)
+        window.show()
+        marks: dict[int, float] = {}
+        for n in range(1, count + 1):
+            file_by_initials(window, "tk", "特困人员救助供养")
+            click(window, "startFiling")
+            on_page(window, "form")
+            fill_form(window)
+            click(window, "formNext")
+            on_page(window, "scan")
+            if n % 5 == 0:
+                wait_until(lambda: window.current.seen is not None)  # type: ignore[attr-defined]
+                before = len(ctx.session.captured)
+                click(window, "capture")
+                wait_until(lambda b=before: len(ctx.session.captured) > b)  # type: ignore[misc]
+            window.go_home()
+            if n in (10, count):
+                gc.collect()
+                marks[n] = rss_mib()
+        window.close()
+        ctx.devices.close()
+        ctx.bridge.shutdown()
+    return {"rss_after_10_mib": round(marks[10], 1), f"rss_after_{count}_mib": round(marks[count], 1),
+            "growth": round(marks[count] / marks[10] - 1, 4)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--sessions", type=int, default=300)
+    args = parser.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from kiosk_app.station import Station
+
+    with tempfile.TemporaryDirectory(prefix="startup-bench-") as tmp:
+        home = Path(tmp) / "station"
+        with Station(home, key_storage="file"):
+            pass
+        start = startup(args.rounds, home)
+        print(f"cold start to the villager home screen: {start['ours_s']} s (worst {start['ours_worst_s']} s); "
+              f"bare PySide6 window {start['bare_s']} s -> {start['ratio']}x (targets: < 1.5 s: "
+              f"{'met' if start['ours_s'] < 1.5 else 'NOT met'}; <= 4x: {'met' if start['ratio'] <= 4 else 'NOT met'})",
+              flush=True)
+        memory = sessions(args.sessions, home)
+        growth = memory["growth"]
+        print(f"memory: {memory} -> growth {growth:.1%} (target <= 10%: {'met' if growth <= 0.10 else 'NOT met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
