@@ -44,7 +44,7 @@ def write_screenshots(template: Path, out: Path) -> list[Path]:
             window.resize(*theme.size)
             window.show()
             try:
-                shots += villager_tour(window, out / "screens", name)
+                shots += villager_tour(window, out / "screens", f"villager-{name}")
             finally:
                 window.close()
                 ctx.devices.close()
