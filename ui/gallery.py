@@ -26,7 +26,7 @@ def write_gallery(shots_dir: Path, docs_dir: Path) -> Path:
     groups: dict[str, list[str]] = defaultdict(list)
     for shot in sorted(shots_dir.glob("*.png")):
         with Image.open(shot) as image:
-            small = image.resize((round(image.width * SCALE), round(image.height * SCALE)), Image.LANCZOS)
+            small = image.resize((round(image.width * SCALE), round(image.height * SCALE)), Image.Resampling.LANCZOS)
             small.save(out / shot.name, optimize=True)
         role, _, rest = shot.stem.partition("-")  # names are ROLE-VARIANT-NN-page
         variant = next((v for v in sorted(VARIANT_TITLES, key=len, reverse=True) if rest.startswith(f"{v}-")), "")
