@@ -8,7 +8,6 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QCheckBox
 
 from kiosk_app.applications.filing import Filed
-from kiosk_app.errors import KioskError
 from kiosk_app.evaluations import LEVELS, record_evaluation
 from kiosk_app.identity.masking import mask_id_number, mask_name
 from kiosk_app.receipts.queue import JobOutcome
@@ -199,16 +198,20 @@ class EvaluatePage(Page):
             return
         filed = self.ctx.session.filed
         labels = [b.text() for b in self.label_buttons if b.isChecked()]
-        try:
-            record_evaluation(self.ctx.station.db, level=self.level, channel="kiosk", labels=labels,
-                              application_id=filed.id if filed else None)
-        except KioskError as exc:
-            self.status.setText(exc.message)
-            return
+        level = self.level
+        self.send.setEnabled(False)
+        self.ctx.bridge.run(lambda: record_evaluation(self.ctx.station.db, level=level, channel="kiosk",
+                                                      labels=labels, application_id=filed.id if filed else None),
+                            self._sent, self._failed)
+
+    def _sent(self, _evaluation_id: str) -> None:
         self.status.setText("谢谢您的评价！")
         self.ctx.voice.say("谢谢您的评价。")
-        self.send.setEnabled(False)
         self.done_timer.start(THANKS_MS)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.send.setEnabled(True)
+        self.status.setText(getattr(exc, "message", None) or "评价没有保存成功，请再试一次。")
 
     def _reset(self) -> None:
         self.level = None
