@@ -80,6 +80,12 @@ def role_window(ctx: UiContext, role: str) -> KioskWindow:
     return window
 
 
+def _recover_print_jobs(station: Station) -> list[str]:
+    from kiosk_app.receipts.queue import recover_interrupted_jobs
+
+    return recover_interrupted_jobs(station.db, actor="startup")
+
+
 def run(station: Station, *, role: str = "villager", fullscreen: bool = False,
         orientation: Orientation = "landscape", elderly: bool = False) -> int:
     app = application()
@@ -92,6 +98,8 @@ def run(station: Station, *, role: str = "villager", fullscreen: bool = False,
         window.show()
     if ctx.sync is not None:
         ctx.sync.start(lambda _report: None)  # the header polls the status; no widget from this thread
+    # Print jobs a crash interrupted become failed with their reason (never re-sent on their own).
+    ctx.bridge.run(lambda: _recover_print_jobs(station), lambda stuck: log.info("recovered print jobs: %s", stuck))
     try:
         return app.exec()
     finally:
