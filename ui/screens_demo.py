@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Final
 
 from kiosk_app.station import Station
-from ui.app import application, make_context, villager_window
+from ui.app import application, make_context, role_window, villager_window
+from ui.shell import KioskWindow
 from ui.theme import Theme
 from ui.tour import villager_tour
 
@@ -18,8 +19,9 @@ VARIANTS: Final = (
     ("landscape-elderly", Theme("landscape", elderly=True)),
     ("portrait-elderly", Theme("portrait", elderly=True)),
 )
-SIMULATED_DEVICES: Final = {"devices.id_reader": "sim://she", "devices.camera": "sim://a4?seed=5",
-                            "devices.receipt_printer": "sim://"}
+ROLES: Final = ("villager", "agent", "technician")
+SIMULATED_DEVICES: Final = {"devices.id_reader": "sim://she", "devices.ssc_reader": "sim://elderly",
+                            "devices.camera": "sim://a4?seed=5", "devices.receipt_printer": "sim://"}
 
 
 def use_simulators(station: Station) -> None:
@@ -29,28 +31,43 @@ def use_simulators(station: Station) -> None:
 
 
 def write_screenshots(template: Path, out: Path) -> list[Path]:
-    """Run the villager tour once per variant, each on a fresh copy of `template` (a demo station folder)."""
+    """Each role's tour once per variant, each on a fresh copy of `template` (a demo station folder)."""
     application()
     shots: list[Path] = []
     for name, theme in VARIANTS:
-        home = out / "stations" / name
-        if home.exists():
-            shutil.rmtree(home)
-        shutil.copytree(template, home)
-        with Station(home) as station:
-            use_simulators(station)
-            ctx = make_context(station, theme, voice=False)
-            window = villager_window(ctx)
-            window.resize(*theme.size)
-            window.show()
-            try:
-                shots += villager_tour(window, out / "screens", f"villager-{name}")
-            finally:
-                window.close()
-                ctx.devices.close()
-                ctx.bridge.shutdown()
+        for role in ROLES:
+            home = out / "stations" / f"{role}-{name}"
+            if home.exists():
+                shutil.rmtree(home)
+            shutil.copytree(template, home)
+            with Station(home) as station:
+                use_simulators(station)
+                ctx = make_context(station, theme, voice=False)
+                window = role_window(ctx, role)
+                window.resize(*theme.size)
+                window.show()
+                try:
+                    shots += _tour(role, station, window, out / "screens", f"{role}-{name}")
+                finally:
+                    window.close()
+                    ctx.devices.close()
+                    ctx.bridge.shutdown()
     shutil.rmtree(out / "stations", ignore_errors=True)
     return shots
+
+
+def _tour(role: str, station: Station, window: KioskWindow, out: Path, prefix: str) -> list[Path]:
+    if role == "villager":
+        return villager_tour(window, out, prefix)
+    if role == "agent":
+        from ui.agent.tour import agent_tour, ensure_tour_agent
+
+        ensure_tour_agent(station)
+        return agent_tour(window, out, prefix)
+    from ui.technician.tour import ensure_tour_technician, technician_tour
+
+    ensure_tour_technician(station)
+    return technician_tour(window, out, prefix)
 
 
 def open_window(home: Path, platform_dir: Path, theme: Theme | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QCheckBox
@@ -97,3 +98,51 @@ def test_progress_query_shows_only_the_persons_own_applications(window: KioskWin
     click(window, "tileProgress")
     on_page(window, "progress")
     wait_until(lambda: "没有查到" in window.current.status.text())  # type: ignore[attr-defined]
+
+
+def test_offline_filing_then_sync_updates_the_header(copied_station: Station, qtbot: object,
+                                                     tmp_path: Path) -> None:
+    from sync.server import back_office
+    from sync.server.embedded import RunningPlatform
+    from tests.sync.station_fixtures import enrol
+
+    db_url, blobs = f"sqlite:///{tmp_path / 'platform.db'}", tmp_path / "platform-blobs"
+    with RunningPlatform(db_url, blobs) as platform:
+        enrol(copied_station, platform)
+        port = platform.port
+    settings = copied_station.settings  # the platform is gone: the station files offline
+    settings.set("devices.id_reader", "sim://she")
+    settings.set("devices.camera", "sim://a4?seed=5")
+    ctx = make_context(copied_station, Theme("landscape"), voice=False)
+    assert ctx.sync is not None
+    window = villager_window(ctx)
+    qtbot.addWidget(window)  # type: ignore[attr-defined]
+    window.show()
+    try:
+        file_by_initials(window, "tk", "特困人员救助供养")
+        click(window, "startFiling")
+        on_page(window, "form")
+        fill_form(window)
+        click(window, "formNext")
+        on_page(window, "scan")
+        scan_everything(window)
+        click(window, "scanNext")
+        on_page(window, "review")
+        for box in window.current.findChildren(QCheckBox):
+            if box.isVisible():
+                box.setChecked(True)
+        click(window, "submit")
+        on_page(window, "done")
+        assert not ctx.sync.sync_once().online
+        window.refresh_sync_badge()
+        wait_until(lambda: window.sync_badge.text().startswith("离线 · 待上报 3"))
+        with RunningPlatform(db_url, blobs, port=port) as platform:
+            assert ctx.sync.sync_once().online
+            window.refresh_sync_badge()
+            wait_until(lambda: window.sync_badge.text() == "在线 · 待上报 0")
+            filed = ctx.session.filed
+            assert filed is not None
+            assert [a["tracking_no"] for a in back_office.list_apps(platform.store)] == [filed.tracking_no]
+    finally:
+        ctx.devices.close()
+        ctx.bridge.shutdown()
