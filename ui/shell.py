@@ -273,7 +273,8 @@ class KioskWindow(QMainWindow):
         if left <= 0:
             self.go_home()
         elif left <= theme.countdown_seconds:
-            self.countdown_text.setText(f"{int(left) + 1} 秒后将返回首页，并清除您刚才的信息。")
+            leaving = "自动退出登录" if self.home_name == "login" else "返回首页，并清除您刚才的信息"
+            self.countdown_text.setText(f"{int(left) + 1} 秒后将{leaving}。")
             if not self.overlay.isVisible():
                 self.overlay.cover()
                 self.ctx.voice.say("您还在办理吗？如需继续，请点击继续办理。")
@@ -303,6 +304,9 @@ class KioskWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._idle.stop()
         self._sync_timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
         self.go_home()  # nothing personal survives in widgets of a closed window either
         super().closeEvent(event)
 

@@ -49,6 +49,7 @@ def window(copied_station: Station, qtbot: object) -> Iterator[KioskWindow]:
     win.show()
     yield win
     win.close()
+    win.deleteLater()
     ctx.devices.close()
     ctx.bridge.shutdown()
 

@@ -37,6 +37,8 @@ def window(copied_station: Station, qtbot: object) -> Iterator[KioskWindow]:
     qtbot.addWidget(win)  # type: ignore[attr-defined]
     win.show()
     yield win
+    win.close()
+    win.deleteLater()  # closed windows would otherwise linger and be restyled by every later test
     ctx.devices.close()
     ctx.bridge.shutdown()
 

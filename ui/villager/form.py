@@ -15,7 +15,7 @@ from kiosk_app.applications.forms import FormInvalid
 from kiosk_app.catalog.library import FieldView
 from kiosk_app.identity.masking import mask_id_number
 from ui.shell import Page, UiContext
-from ui.widgets import button, clear_layout, label, row
+from ui.widgets import button, clear_layout, grid_of, label, row
 
 _PLACEHOLDERS = {"phone": "手机号码，11 位", "date": "例如 2024-05-01", "integer": "整数", "decimal": "金额或数字",
                  "id_number": "18 位身份证号码", "bank_account": "银行卡号"}
@@ -83,7 +83,8 @@ class FormPage(Page):
                 group.addButton(b, i)
                 buttons.append(b)
             self.inputs[field.key] = group
-            return row(*buttons)
+            # Many choices (a list of banks) wrap onto rows instead of running off the screen.
+            return row(*buttons) if len(buttons) <= 3 else grid_of(buttons, 3)
         edit = QLineEdit("" if value is None else str(value))
         edit.setObjectName(f"field_{field.key}")
         edit.setPlaceholderText(field.help or _PLACEHOLDERS.get(field.type, ""))

@@ -1,0 +1,57 @@
+"""How the agent's screens hand over to each other, and the two checks every late answer from a worker needs."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel
+
+from ui.shell import Page, UiContext
+
+QUEUE = "queue"
+# Pages of one proxy filing: what they show belongs to the applicant being served and is cleared between two.
+FILING_PAGES = ("card", "services", "guide", "form", "scan", "review", "done")
+
+
+def still_here(page: Page) -> bool:
+    """Whether an answer that arrives now may still be shown on `page`: the agent is logged in and the page is
+    on screen. Work started before an idle log-out must not paint a case onto the log-in screen's window."""
+    window = page.ctx.window
+    return page.ctx.operator is not None and window is not None and window.current is page
+
+
+def failure_text(exc: BaseException, fallback: str) -> str:
+    """The plain sentence of an expected failure (KioskError, NotPermitted …), else `fallback`."""
+    message = getattr(exc, "message", None)
+    return message if isinstance(message, str) and message else fallback
+
+
+def show_text(widget: QLabel, text: str) -> None:
+    """Set a message label and show it only while it says something: an empty label still takes a line and
+    the layout's spacing, which pushes the actions a finger needs below the fold."""
+    widget.setText(text)
+    widget.setVisible(bool(text))
+
+
+def end_filing(ctx: UiContext) -> None:
+    """Forget the applicant of a proxy filing, finished or abandoned: the session and every filing page (a
+    signature left on the pad must never appear under the next applicant's case)."""
+    ctx.session.wipe()
+    window = ctx.window
+    if window is None:
+        return
+    for name in FILING_PAGES:
+        page = window.pages.get(name)  # pages not built yet hold nothing
+        if page is not None:
+            page.clear_personal_data()
+
+
+def back_to_queue(ctx: UiContext) -> None:
+    """Leave a filing for the work queue (which ends the filing): the agent stays logged in."""
+    ctx.go(QUEUE)
+
+
+def forget_history(ctx: UiContext) -> None:
+    """The queue is the root of a logged-in session: nothing lies 'back' of it except logging out."""
+    window = ctx.window
+    if window is not None:
+        window.history.clear()
+        window.back_button.setVisible(False)
