@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 from typing import Final
 
+from PySide6.QtCore import QCoreApplication, QEvent
+
 from kiosk_app.station import Station
 from ui.app import application, make_context, role_window, villager_window
 from ui.shell import KioskWindow
@@ -52,8 +54,17 @@ def write_screenshots(template: Path, out: Path) -> list[Path]:
                     window.close()
                     ctx.devices.close()
                     ctx.bridge.shutdown()
+                    dispose(window)
     shutil.rmtree(out / "stations", ignore_errors=True)
     return shots
+
+
+def dispose(window: KioskWindow) -> None:
+    """Delete a closed window now rather than at interpreter exit, where PySide6 may tear objects down in an
+    order that crashes the process after all the work is done."""
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
 
 
 def _tour(role: str, station: Station, window: KioskWindow, out: Path, prefix: str) -> list[Path]:

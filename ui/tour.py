@@ -28,7 +28,10 @@ def wait_until(condition: Callable[[], bool], timeout_ms: int = 20_000) -> None:
 def click(window: KioskWindow, name: str) -> None:
     widget = window.findChild(QPushButton, name)
     assert widget is not None, f"no button {name} on {window.current.name}"
-    assert widget.isVisible() and widget.isEnabled(), f"button {name} cannot be pressed"
+    try:  # a button added a moment ago is shown by a queued event: give it that moment
+        wait_until(lambda: widget.isVisible() and widget.isEnabled(), 5000)
+    except AssertionError:
+        raise AssertionError(f"button {name} cannot be pressed") from None
     QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import os
+import sys
 from pathlib import Path
 
 from kiosk_app.cli.output import emit
@@ -29,11 +32,23 @@ def _demo(args: argparse.Namespace) -> int:
         if args.headless:
             shots = [str(p) for p in screens.write_screenshots(Path(result["home"]), args.out)]
         else:
-            code: int = screens.open_window(Path(result["home"]), Path(result["out"]) / "platform")
-            return code
+            leave_after_qt(screens.open_window(Path(result["home"]), Path(result["out"]) / "platform"))
     result["screenshots"] = shots
     where = f"，界面截图 {len(shots)} 张在 {args.out / 'screens'}" if shots else ""
     emit(args.json, {k: v for k, v in result.items() if k != "summary"},
          lambda: result["summary"] + f"\n结果已写入 {result['out']}（applications.json、platform-applications.json、"
                                      f"searches.json、summary.txt{where}）。")
+    if shots:
+        leave_after_qt(0)
     return 0
+
+
+def leave_after_qt(code: int) -> None:
+    """End the process once the screens are done and everything is written and flushed.
+
+    PySide6 6.12 can crash while the interpreter tears Qt objects down at exit (a refcount fault in its
+    finalizer, after all our work); skipping that teardown keeps the exit code honest for scripts and CI."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

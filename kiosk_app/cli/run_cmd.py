@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
+from kiosk_app.cli.demo_cmd import leave_after_qt
 from kiosk_app.station import Station
 
 ROLES = ("villager", "agent", "technician")
@@ -27,4 +28,6 @@ def _run(station: Station, args: argparse.Namespace) -> int:
     screens = importlib.import_module("ui.app")
     code: int = screens.run(station, role=args.role, fullscreen=args.fullscreen,
                             orientation="portrait" if args.portrait else "landscape", elderly=args.elderly)
+    station.close()  # the database is closed and flushed before the process skips Qt's teardown
+    leave_after_qt(code)
     return code
