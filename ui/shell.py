@@ -218,6 +218,7 @@ class KioskWindow(QMainWindow):
         page.enter()
         if page.prompt:
             self.ctx.voice.say(page.prompt)
+        self.refresh_sync_badge()  # a filing or a sync may have just changed it
 
     def back(self) -> None:
         if self.history:
