@@ -9,21 +9,18 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QHideEvent, QImage, QPixmap
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QHideEvent
+from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
 from kiosk_app.accounts import Operator, Permission, ensure_active, require
 from kiosk_app.applications.correction import Resubmitted, resubmit_correction
 from kiosk_app.applications.filing import MaterialFile
 from kiosk_app.catalog.library import ItemView, MaterialView
-from kiosk_app.errors import KioskError
-from kiosk_app.materials.detection import Quad
 from kiosk_app.materials.scanning import ScanResult, process_capture
 from kiosk_app.station import Station
 from ui.agent.navigation import failure_text, still_here
+from ui.camera_view import LivePreview, Seen
 from ui.shell import Page, UiContext
-from ui.villager.scan import PREVIEW_MS, PreviewFrame, analyse_preview
 from ui.widgets import button, clear_layout, label, wrapped
 
 HOLD_MESSAGE_S = 4.0  # a capture's result stays readable before the live preview's hints take over again
@@ -52,9 +49,7 @@ class CorrectionPage(Page):
         self.materials: list[MaterialView] = []
         self.replacements: dict[str, bytes] = {}
         self.current_code: str | None = None
-        self.seen: tuple[Quad, tuple[int, ...]] | None = None
-        self.in_flight = False
-        self.busy = False
+        self.busy = False  # a resubmission is on its way
         self.hold_until = 0.0
         self.on_done: Callable[[str], None] | None = None
         self.case = label("", "subtitle")
@@ -62,11 +57,7 @@ class CorrectionPage(Page):
         self.list_holder = QWidget()
         self.list_box = QVBoxLayout(self.list_holder)
         self.list_box.setContentsMargins(0, 0, 0, 0)
-        self.preview = QLabel()
-        self.preview.setObjectName("preview")
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumSize(640, 480)
-        self.preview.setStyleSheet("background: #20252b; border-radius: 12px;")
+        self.preview = LivePreview(ctx, self._framed, self._camera_failed)
         self.message = label("", "hint")
         side = QWidget()
         side_box = QVBoxLayout(side)
@@ -96,8 +87,6 @@ class CorrectionPage(Page):
         self.outer.addWidget(body, 1)
         self.outer.addWidget(self.message)
         self.outer.addWidget(bottom)
-        self.timer = QTimer(self)
-        self.timer.timeout.connect(self._request_frame)
 
     def open(self, detail: dict[str, Any], on_done: Callable[[str], None] | None = None) -> None:
         """Start correcting the case `detail` (as the detail page loaded it); `on_done(notice)` on success,
@@ -121,10 +110,10 @@ class CorrectionPage(Page):
             return
         catalog, code = self.ctx.station.catalog, self.item_code
         self.ctx.bridge.run(lambda: catalog.get(code), self._item_loaded, self._failed)
-        self.timer.start(PREVIEW_MS)
+        self.preview.start()
 
     def hideEvent(self, event: QHideEvent) -> None:
-        self.timer.stop()  # no camera frames for a page nobody sees; entering starts them again
+        self.preview.stop()  # no camera frames for a page nobody sees; entering starts them again
         super().hideEvent(event)
 
     def _item_loaded(self, item: ItemView) -> None:
@@ -153,46 +142,29 @@ class CorrectionPage(Page):
 
     # ---- camera ----------------------------------------------------------------------------------------------
 
-    def _request_frame(self) -> None:
-        if self.in_flight or self.busy or not self.isVisible():
-            return
-        try:
-            camera = self.ctx.devices.camera()
-        except KioskError as exc:
-            self.timer.stop()
-            self._say(exc.message, error=True)
-            return
-        self.in_flight = True
-        self.ctx.bridge.run(lambda: analyse_preview(camera.preview_frame().result()), self._show_frame,
-                            self._frame_failed)
+    @property
+    def seen(self) -> Seen | None:
+        return self.preview.seen
 
-    def _show_frame(self, frame: PreviewFrame) -> None:
-        self.in_flight = False
-        if not still_here(self):
-            return
-        self.seen = frame.seen
-        image = QImage(frame.rgb, frame.width, frame.height, frame.width * 3, QImage.Format.Format_RGB888)
-        self.preview.setPixmap(QPixmap.fromImage(image.copy()).scaled(
-            self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
-        if not self.busy and time.monotonic() > self.hold_until:
-            self._say("已找到材料，请点拍照。" if frame.seen else "没有看到材料，请把材料平放在高拍仪下面。")
+    def _framed(self, found: bool) -> None:
+        if still_here(self) and not self.preview.paused and time.monotonic() > self.hold_until:
+            self._say("已找到材料，请点拍照。" if found else "没有看到材料，请把材料平放在高拍仪下面。")
 
-    def _frame_failed(self, exc: BaseException) -> None:
-        self.in_flight = False
+    def _camera_failed(self, message: str) -> None:
         if still_here(self):
-            self._say(failure_text(exc, "高拍仪没有画面，请检查连接。"), error=True)
+            self._say(message, error=True)
 
     def _capture(self) -> None:
-        if self.current_code is None or self.busy:
+        if self.current_code is None or self.busy or self.preview.paused:
             return
-        self.busy = True
+        self.preview.paused = True
         self._say("正在拍照，请不要移动材料……")
-        camera, seen = self.ctx.devices.camera(), self.seen
+        camera, seen = self.ctx.devices.camera(), self.preview.seen
         self.ctx.bridge.run(lambda: process_capture(camera.capture_still().result(), seen, "document"),
                             partial(self._captured, self.current_code), self._capture_failed)
 
     def _captured(self, code: str, result: ScanResult) -> None:
-        self.busy = False
+        self.preview.paused = False
         if not still_here(self) or self.application_id is None:
             return
         self.replacements[code] = result.jpeg
@@ -202,7 +174,7 @@ class CorrectionPage(Page):
         self._select(code)
 
     def _capture_failed(self, exc: BaseException) -> None:
-        self.busy = False
+        self.preview.paused = False
         if still_here(self):
             self.hold_until = time.monotonic() + HOLD_MESSAGE_S
             self._say(failure_text(exc, "拍照没有成功。") + " 请调整后重拍。", error=True)
@@ -249,12 +221,10 @@ class CorrectionPage(Page):
         self.message.style().polish(self.message)
 
     def _blank(self) -> None:
-        self.timer.stop()
-        self.preview.clear()
+        self.preview.reset()
         self.replacements = {}
         self.materials = []
         self.current_code = None
-        self.seen = None
         self.busy = False
         self.on_done = None
         self.message.setText("")

@@ -48,7 +48,7 @@ class AgentScanPage(ScanPage):
         self.outer.addWidget(button("材料暂缺，先去核对（可容缺受理）", self._skip, name="scanSkip"))
 
     def _skip(self) -> None:
-        self.timer.stop()
+        self.preview.stop()
         self.ctx.go("review")
 
 

@@ -21,6 +21,7 @@ from kiosk_app.materials.detection import Quad
 from kiosk_app.materials.scanning import ScanFailed, ScanResult, process_capture
 from kiosk_app.receipts.queue import JobOutcome
 from kiosk_app.receipts.service import print_test_page
+from ui.camera_view import PreviewFrame, analyse_preview
 from ui.shell import UiContext
 from ui.technician.device_card import DeviceCard
 from ui.technician.device_checks import (
@@ -34,7 +35,6 @@ from ui.technician.device_checks import (
     quality_text,
 )
 from ui.technician.staff_page import StaffPage, actions, plain_error
-from ui.villager.scan import PreviewFrame, analyse_preview
 from ui.widgets import button, card, clear_layout, label
 
 PREVIEW_MS: Final = 120

@@ -1,46 +1,17 @@
-"""Guided scanning: the live picture from the document camera with the page outline drawn on it, the quality
-messages, take and retake, one material after another. Frames are fetched and analysed on workers; the GUI
-thread only paints the finished picture, one frame in flight at a time."""
+"""Guided scanning: the live picture from the document camera with the page outline drawn on it
+(`ui.camera_view`), the quality messages, take and retake, one material after another."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 
-import cv2
-import numpy as np
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
-from kiosk_app.errors import KioskError
-from kiosk_app.materials.detection import Quad, detect_page
 from kiosk_app.materials.scanning import ScanResult, process_capture
 from kiosk_app.self_service import CapturedPage
+from ui.camera_view import LivePreview, Seen
 from ui.shell import Page, UiContext
 from ui.widgets import button, clear_layout, label, wrapped
-
-PREVIEW_MS = 120
-PREVIEW_WIDTH = 960
-
-
-@dataclass(frozen=True)
-class PreviewFrame:
-    rgb: bytes
-    width: int
-    height: int
-    seen: tuple[Quad, tuple[int, ...]] | None
-
-
-def analyse_preview(frame: np.ndarray) -> PreviewFrame:
-    """Detect the page and draw its outline (worker thread); the picture is scaled for the screen."""
-    quad = detect_page(frame)
-    scale = PREVIEW_WIDTH / frame.shape[1]
-    small = cv2.resize(frame, (PREVIEW_WIDTH, round(frame.shape[0] * scale)), interpolation=cv2.INTER_AREA)
-    if quad is not None:
-        cv2.polylines(small, [np.round(quad * scale).astype(np.int32)], True, (40, 200, 60), 6)
-    rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
-    return PreviewFrame(rgb.tobytes(), rgb.shape[1], rgb.shape[0], None if quad is None else (quad, frame.shape))
 
 
 class ScanPage(Page):
@@ -55,11 +26,7 @@ class ScanPage(Page):
         grid = QGridLayout(body)
         self.list_holder = QWidget()
         self.list_box = QVBoxLayout(self.list_holder)
-        self.preview = QLabel()
-        self.preview.setObjectName("preview")
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumSize(640, 480)
-        self.preview.setStyleSheet("background: #20252b; border-radius: 12px;")
+        self.preview = LivePreview(ctx, self._framed, lambda message: self._say(message, error=True))
         self.message = label("", "hint")
         self.capture_button = button("拍  照", self._capture, primary=True, name="capture")
         self.next_button = button("下一步", self._next, name="scanNext")
@@ -82,12 +49,7 @@ class ScanPage(Page):
         bottom_box.addWidget(self.capture_button, 0, 0)
         bottom_box.addWidget(self.next_button, 0, 1)
         self.outer.addWidget(bottom)
-        self.timer = QTimer(self)
-        self.timer.timeout.connect(self._request_frame)
         self.current_code: str | None = None
-        self.seen: tuple[Quad, tuple[int, ...]] | None = None
-        self.in_flight = False
-        self.busy = False
 
     # ---- materials list ------------------------------------------------------------------------------------
 
@@ -96,7 +58,7 @@ class ScanPage(Page):
         self.message.setObjectName("hint")
         self._select(self._first_missing())
         self._refresh_list()
-        self.timer.start(PREVIEW_MS)
+        self.preview.start()
 
     def _first_missing(self) -> str | None:
         missing = self.ctx.session.missing_scans()
@@ -122,38 +84,19 @@ class ScanPage(Page):
 
     # ---- live preview --------------------------------------------------------------------------------------
 
-    def _request_frame(self) -> None:
-        if self.in_flight or self.busy or not self.isVisible():
-            return
-        try:
-            camera = self.ctx.devices.camera()
-        except KioskError as exc:
-            self.timer.stop()
-            self._say(exc.message, error=True)
-            return
-        self.in_flight = True
-        self.ctx.bridge.run(lambda: analyse_preview(camera.preview_frame().result()), self._show_frame,
-                            self._frame_failed)
+    @property
+    def seen(self) -> Seen | None:
+        return self.preview.seen
 
-    def _show_frame(self, frame: PreviewFrame) -> None:
-        self.in_flight = False
-        self.seen = frame.seen
-        image = QImage(frame.rgb, frame.width, frame.height, frame.width * 3, QImage.Format.Format_RGB888)
-        self.preview.setPixmap(QPixmap.fromImage(image.copy()).scaled(
-            self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
-        if not self.busy:
-            self._say("已找到材料，请点拍照。" if frame.seen else "没有看到材料，请把材料平放在高拍仪下面。")
-
-    def _frame_failed(self, exc: BaseException) -> None:
-        self.in_flight = False
-        self._say(getattr(exc, "message", None) or "高拍仪没有画面，请联系工作人员。", error=True)
+    def _framed(self, found: bool) -> None:
+        self._say("已找到材料，请点拍照。" if found else "没有看到材料，请把材料平放在高拍仪下面。")
 
     # ---- capture ---------------------------------------------------------------------------------------------
 
     def _capture(self) -> None:
-        if self.current_code is None or self.busy:
+        if self.current_code is None or self.preview.paused:
             return
-        self.busy = True
+        self.preview.paused = True
         self._say("正在拍照，请不要移动材料……")
         camera = self.ctx.devices.camera()
         seen = self.seen
@@ -161,7 +104,7 @@ class ScanPage(Page):
                             self._captured, self._capture_failed)
 
     def _captured(self, result: ScanResult) -> None:
-        self.busy = False
+        self.preview.paused = False
         code = self.current_code
         material = next((m for m in self.ctx.session.paper_materials() if m.code == code), None)
         if material is None:
@@ -173,7 +116,7 @@ class ScanPage(Page):
         self._select(self._first_missing())
 
     def _capture_failed(self, exc: BaseException) -> None:
-        self.busy = False
+        self.preview.paused = False
         message = getattr(exc, "message", None) or "拍照没有成功，请再拍一次。"
         self._say(message + " 请调整后重拍。", error=True)
         self.ctx.voice.say(message)
@@ -183,7 +126,7 @@ class ScanPage(Page):
         if missing:
             self._say(f"还需要扫描：{'、'.join(m.name for m in missing)}。", error=True)
             return
-        self.timer.stop()
+        self.preview.stop()
         self.ctx.go("review")
 
     def _say(self, text: str, *, error: bool = False, ok: bool = False) -> None:
@@ -193,9 +136,7 @@ class ScanPage(Page):
         self.message.style().polish(self.message)
 
     def clear_personal_data(self) -> None:
-        self.timer.stop()
-        self.preview.clear()
+        self.preview.reset()
         self.message.setText("")
-        self.seen = None
         self.current_code = None
         clear_layout(self.list_box)
