@@ -90,7 +90,7 @@ def sessions(count: int, home: Path) -> dict[str, float]:
     from kiosk_app.station import Station
     from ui.app import application, make_context, villager_window
     from ui.theme import Theme
-    from ui.tour import click, file_by_initials, fill_form, on_page, wait_until
+    from ui.tour import click, file_by_initials, fill_form, on_page, settle, wait_until
 
     application()
     with Station(home, key_storage="file") as station:
@@ -113,6 +113,9 @@ def sessions(count: int, home: Path) -> dict[str, float]:
                 click(window, "capture")
                 wait_until(lambda b=before: len(ctx.session.captured) > b)  # type: ignore[misc]
             window.go_home()
+            # A running event loop deletes widgets scheduled with deleteLater(); this script drives the screens
+            # without one, so it lets those deletions happen here, as app.exec() would between touches.
+            settle()
             if n in (10, count):
                 gc.collect()
                 marks[n] = rss_mib()

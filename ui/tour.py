@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QDeadlineTimer, Qt
+from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QEvent, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QPushButton, QWidget
 
@@ -23,6 +23,12 @@ def wait_until(condition: Callable[[], bool], timeout_ms: int = 20_000) -> None:
             raise AssertionError("the screen did not get there in time")
         QCoreApplication.processEvents()
         time.sleep(0.02)  # unlike QTest.qWait, this lets worker threads have the interpreter meanwhile
+
+
+def settle() -> None:
+    """Delete what deleteLater() scheduled, as a running event loop would: scripts and tests that drive the
+    screens without app.exec() would otherwise keep every replaced widget alive."""
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def click(window: KioskWindow, name: str) -> None:
