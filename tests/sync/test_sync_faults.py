@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,13 +36,18 @@ def proxied(copied_station: Station, platform: RunningPlatform) -> Iterator[tupl
         yield copied_station, proxy
 
 
-def sync_until_done(station: Station, passes: int = 8) -> None:
+def sync_until_done(station: Station, seconds: float = 30.0) -> None:
+    """Passes until nothing is pending. Items an earlier (killed) process failed wait out the back-off it set
+    (a second or two), so this waits between passes rather than counting them."""
     sync = StationSync(station, connect_timeout=2, read_timeout=3, item_backoff_cap_s=0.01)
-    for _ in range(passes):
+    deadline = time.monotonic() + seconds
+    while True:
         report = sync.sync_once()
         if report.online and report.pending == 0 and not report.errors:
             return
-    raise AssertionError(f"still pending after {passes} passes: {report.to_json()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still pending after {seconds:.0f} s: {report.to_json()}")
+        time.sleep(0.2)
 
 
 def assert_exactly_once(station: Station, platform: RunningPlatform, tmp_path: Path, expected: set[str]) -> None:
