@@ -43,7 +43,8 @@ def window(copied_station: Station, qtbot: object) -> Iterator[KioskWindow]:
     ctx.bridge.shutdown()
 
 
-def test_a_villager_files_scans_gets_a_receipt_and_rates(window: KioskWindow, copied_station: Station) -> None:
+def file_and_submit(window: KioskWindow) -> None:
+    """From home to the done page: card, search by initials, guide, form, both scans, consents, submit."""
     file_by_initials(window, "tk", "特困人员救助供养")
     click(window, "startFiling")
     on_page(window, "form")
@@ -58,6 +59,10 @@ def test_a_villager_files_scans_gets_a_receipt_and_rates(window: KioskWindow, co
             box.setChecked(True)
     click(window, "submit")
     on_page(window, "done")
+
+
+def test_a_villager_files_scans_gets_a_receipt_and_rates(window: KioskWindow, copied_station: Station) -> None:
+    file_and_submit(window)
     assert not window.back_button.isVisible()  # no way back to the submitted form
     filed = window.ctx.session.filed
     assert filed is not None and filed.tracking_no in visible_texts(window.current)
@@ -121,20 +126,7 @@ def test_offline_filing_then_sync_updates_the_header(copied_station: Station, qt
     qtbot.addWidget(window)  # type: ignore[attr-defined]
     window.show()
     try:
-        file_by_initials(window, "tk", "特困人员救助供养")
-        click(window, "startFiling")
-        on_page(window, "form")
-        fill_form(window)
-        click(window, "formNext")
-        on_page(window, "scan")
-        scan_everything(window)
-        click(window, "scanNext")
-        on_page(window, "review")
-        for box in window.current.findChildren(QCheckBox):
-            if box.isVisible():
-                box.setChecked(True)
-        click(window, "submit")
-        on_page(window, "done")
+        file_and_submit(window)
         assert not ctx.sync.sync_once().online
         window.refresh_sync_badge()
         wait_until(lambda: window.sync_badge.text().startswith("离线 · 待上报 3"))
