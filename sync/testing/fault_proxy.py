@@ -37,6 +37,7 @@ from sync.testing.http_wire import (
     RequestHead,
     SocketReader,
     body_pieces,
+    drain,
     parse_request,
     read_exactly,
     read_response_head,
@@ -420,8 +421,7 @@ class _Connection:
         latency = proxy.link.latency_ms / 1000
         proxy._wait(latency)  # the request crossing the line
         if kind in _LOCAL_KINDS:
-            for _ in read_exactly(self.client_reader, request.body_length):
-                pass  # the body was sent over the line all the same
+            drain(read_exactly(self.client_reader, request.body_length))  # sent over the line all the same
             if kind is FaultKind.HANG:
                 proxy._wait(fault.seconds)
             if kind in (FaultKind.REFUSE, FaultKind.HANG):
@@ -446,8 +446,7 @@ class _Connection:
         response = read_response_head(reader, request.method)
         pieces = body_pieces(reader, response)
         if kind in _SWALLOW_KINDS:
-            for _ in pieces:
-                pass  # read in full (the platform did commit), then thrown away
+            drain(pieces)  # read in full (the platform did commit), then thrown away
             if response.close or request.close:
                 self._drop_upstream()
             stale = proxy._stale

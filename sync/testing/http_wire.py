@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import select
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -158,3 +158,9 @@ def read_exactly(reader: SocketReader, size: int) -> Iterator[bytes]:
         data = reader.some(min(size, PIECE))
         size -= len(data)
         yield data
+
+
+def drain(pieces: Iterable[object]) -> None:
+    """Consume a body piece by piece without keeping it (what a faulty line swallows)."""
+    for _piece in pieces:
+        continue
