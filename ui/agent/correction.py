@@ -12,27 +12,16 @@ from typing import Any
 from PySide6.QtGui import QHideEvent
 from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
-from kiosk_app.accounts import Operator, Permission, ensure_active, require
-from kiosk_app.applications.correction import Resubmitted, resubmit_correction
-from kiosk_app.applications.filing import MaterialFile
+from kiosk_app.applications.casework import resubmit_for_applicant
+from kiosk_app.applications.correction import Resubmitted
 from kiosk_app.catalog.library import ItemView, MaterialView
 from kiosk_app.materials.scanning import ScanResult, process_capture
-from kiosk_app.station import Station
 from ui.agent.navigation import failure_text, still_here
 from ui.camera_view import LivePreview, Seen
 from ui.shell import Page, UiContext
 from ui.widgets import button, clear_layout, label, wrapped
 
 HOLD_MESSAGE_S = 4.0  # a capture's result stays readable before the live preview's hints take over again
-
-
-def resubmit(station: Station, operator: Operator | None, application_id: str,
-             replacements: dict[str, bytes]) -> Resubmitted:
-    """Worker: only an agent resubmits for an applicant (the correction service itself takes any actor)."""
-    agent = require(operator, Permission.FILE_FOR_OTHERS)
-    station.db.read(lambda s: ensure_active(s, agent))
-    files = [MaterialFile(code, jpeg, "image/jpeg") for code, jpeg in replacements.items()]
-    return resubmit_correction(station.db, station.catalog, application_id, actor=agent.actor, files=files)
 
 
 class CorrectionPage(Page):
@@ -192,7 +181,8 @@ class CorrectionPage(Page):
         self._say("正在提交补正……")
         station, operator, key, files = self.ctx.station, self.ctx.operator, self.application_id, dict(
             self.replacements)
-        self.ctx.bridge.run(lambda: resubmit(station, operator, key, files), self._resubmitted, self._failed)
+        self.ctx.bridge.run(lambda: resubmit_for_applicant(station, operator, key, files), self._resubmitted,
+                            self._failed)
 
     def _resubmitted(self, done: Resubmitted) -> None:
         self.busy = False

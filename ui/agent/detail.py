@@ -20,13 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk_app.accounts import Operator, Permission, ensure_active, require
-from kiosk_app.applications.handover import METHODS, POST, RELATIONS, HandedOver, handover_record, record_handover
+from kiosk_app.applications.casework import case_detail, reprint_receipt
+from kiosk_app.applications.handover import METHODS, POST, RELATIONS, HandedOver, record_handover
 from kiosk_app.applications.lifecycle import STATE_LABELS, State
-from kiosk_app.applications.queries import application_detail
 from kiosk_app.receipts.queue import JobOutcome
-from kiosk_app.receipts.service import print_receipt
-from kiosk_app.station import Station
 from ui.agent.correction import CorrectionPage
 from ui.agent.navigation import failure_text, show_text, still_here
 from ui.agent.printouts import FOLDER, PRINTOUTS, write_printout
@@ -36,21 +33,6 @@ from ui.widgets import button, card, clear_layout, label, row
 SOURCE_LABELS = {"file": "已扫描提交", "elicence": "电子证照免交", "deferred": "容缺待补交"}
 CHANNEL_LABELS = {"kiosk": "自助终端", "agent": "代办", "cli": "窗口"}
 PRINT_BUTTONS = {"form": "printForm", "letter": "printLetter", "checklist": "printChecklist"}
-
-
-def load_case(station: Station, operator: Operator | None, application_id: str) -> dict[str, Any]:
-    """The masked detail of one case, plus who collected it once handed over (worker thread)."""
-    agent = require(operator, Permission.VIEW_QUEUE)
-    station.db.read(lambda s: ensure_active(s, agent))
-    detail = application_detail(station.db, application_id)
-    if detail["state"] == State.DELIVERED.value:
-        detail["handover"] = handover_record(station.db, agent, application_id)
-    return detail
-
-
-def reprint_receipt(station: Station, operator: Operator | None, application_id: str) -> JobOutcome:
-    agent = require(operator, Permission.PRINT_FORMS)
-    return print_receipt(station, application_id, reprint=True, actor=agent.actor)
 
 
 def local_time(iso: str | None) -> str:
@@ -133,7 +115,7 @@ class DetailPage(Page):
             return
         show_text(self.status, "正在读取……")
         station, operator, key = self.ctx.station, self.ctx.operator, self.application_id
-        self.ctx.bridge.run(lambda: load_case(station, operator, key), self._show, self._failed)
+        self.ctx.bridge.run(lambda: case_detail(station, operator, key), self._show, self._failed)
 
     def _show(self, detail: dict[str, Any]) -> None:
         if not still_here(self) or detail["id"] != self.application_id:
