@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -123,7 +124,11 @@ def submit_application(
     files: list[MaterialFile] | None = None,
     allow_missing: bool = False,
     today: date | None = None,
+    also: Callable[[Session, Application], None] | None = None,
 ) -> Filed:
+    """File one application: its materials (stored durably first), the SUBMITTED state and its outbox entry,
+    all in one transaction. `also` adds work that must commit or fail with the application (a signature's
+    audit record), run after the case has its tracking number."""
     item = catalog.get(item_code)
     if not item.active:
         raise InvalidInput(f"“{item.name}”已从服务事项目录中停用，不能再申请。")
@@ -178,6 +183,8 @@ def submit_application(
         audit.record(session, actor=ctx.actor, action="application.create", subject_type="application",
                      subject_id=app.id, item=item.code, tracking_no=app.tracking_no,
                      applicant=mask_name(identity.name), id_number=mask_id_number(identity.id_number))
+        if also is not None:
+            also(session, app)
         move(session, app, State.SUBMITTED, actor=ctx.actor)
         session.add(OutboxEntry(kind="application", ref_id=app.id, priority=PRIORITY_APPLICATION,
                                 state="pending", attempts=0, created_at=now, updated_at=now))

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk_app.accounts import NotPermitted, Operator
-from kiosk_app.applications.filing import MissingMaterials
 from kiosk_app.applications.signature import signature_material, submit_signed
 from kiosk_app.demo import sample_form_values
 from kiosk_app.errors import InvalidInput
@@ -124,11 +123,30 @@ def test_only_agents_file_with_a_signature_and_refusals_file_nothing(copied_stat
             submit_signed(copied_station, session_for(copied_station, DIBAO, "M04"), who, png())
     with pytest.raises(InvalidInput, match="重新签名"):
         submit_signed(copied_station, session_for(copied_station, DIBAO, "M04"), agent, JPEG)
-    with pytest.raises(MissingMaterials, match="家庭收入情况声明"):  # 容缺 is the agent's explicit choice
+    with pytest.raises(InvalidInput, match="家庭收入情况声明"):  # 容缺 is the agent's explicit choice
         submit_signed(copied_station, session_for(copied_station, DIBAO, "M04"), agent, png())
     unconsented = session_for(copied_station, DIBAO, "M04")
     unconsented.consent_personal_data = False
     with pytest.raises(InvalidInput, match="个人信息使用说明"):
         submit_signed(copied_station, unconsented, agent, png(), allow_missing=True)
+    count = copied_station.db.read(lambda s: s.scalar(select(func.count()).select_from(Application)))
+    assert count == 0
+
+
+def test_signature_audit_and_application_commit_together(copied_station: Station, staff: tuple[Operator, Operator],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the signature's audit record cannot be written, no application exists without it."""
+    from kiosk_app import audit
+
+    real_record = audit.record
+
+    def failing(session: Session, **fields: object) -> None:
+        if fields.get("action") == "application.signature":
+            raise RuntimeError("disk full")
+        real_record(session, **fields)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audit, "record", failing)
+    with pytest.raises(RuntimeError):
+        submit_signed(copied_station, session_for(copied_station, ELDER, "M02"), staff[1], png())
     count = copied_station.db.read(lambda s: s.scalar(select(func.count()).select_from(Application)))
     assert count == 0
