@@ -76,6 +76,14 @@ def _url(value: str) -> str | None:
     return None if value == "" or re.match(r"^https?://[^\s]+$", value) else "应为以 http:// 或 https:// 开头的地址。"
 
 
+def _station_name(value: str) -> str | None:
+    # Shown in every screen's header and printed on every receipt: blank or too long breaks both.
+    name = value.strip()
+    if not name:
+        return "站点名称不能为空。"
+    return None if len(name) <= 30 else "站点名称最多 30 个字。"
+
+
 def _positive(value: int) -> str | None:
     return None if value > 0 else "必须大于 0。"
 
@@ -98,7 +106,8 @@ def _printer_url(value: str) -> str | None:
 SETTINGS: Final[tuple[SettingSpec, ...]] = (
     SettingSpec("station.code", str, "331123001", "Station division code (township 9 or village 12 digits).",
                 _division_code),
-    SettingSpec("station.name", str, "遂昌县妙高街道便民服务中心", "Station name printed on receipts and screens."),
+    SettingSpec("station.name", str, "遂昌县妙高街道便民服务中心", "Station name printed on receipts and screens.",
+                _station_name),
     SettingSpec("station.level", str, "township", "township or village: which catalogue items are offered.",
                 _one_of("township", "village")),
     SettingSpec("sync.platform_url", str, "", "Provincial platform base URL; empty until provisioned.", _url),

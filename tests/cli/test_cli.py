@@ -126,6 +126,7 @@ def test_submit_medical_insurance_with_every_material(home: Path, applicant: Pat
     (["catalog", "search", "x", "--limit", "0"], "--limit"),
     (["config", "set", "station.code", "12ab"], "站点代码"),
     (["config", "set", "no.such", "1"], "没有名为"),
+    (["config", "set", "station.name", "  "], "站点名称不能为空"),
 ])
 def test_expected_errors_are_one_plain_sentence(home: Path, args: list[str], words: str) -> None:
     result = kiosk(home, *args, expect=1)
