@@ -16,6 +16,7 @@ from kiosk_app.cli import (
     config_cmd,
     demo_cmd,
     devices_cmd,
+    logs_cmd,
     receipts_cmd,
     run_cmd,
     sync_cmd,
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     devices_cmd.register(sub, common)
     receipts_cmd.register(sub, common)
     sync_cmd.register(sub, common)
+    logs_cmd.register(sub, common)
     run_cmd.register(sub, common)
     demo_cmd.register(sub, common)
     return parser

@@ -190,3 +190,20 @@ def test_demo_writes_what_it_produced(tmp_path: Path) -> None:
     assert all(d["tracking_no"] in summary for d in details)
     for person in sample_people():
         assert person.id_number not in summary and person.name not in summary
+
+
+def test_logs_command_shows_the_latest_records_masked(tmp_path: Path) -> None:
+    home = tmp_path / "station"
+    person = make_person()
+    logs = home / "logs"
+    logs.mkdir(parents=True)
+    (logs / "earlier.log").write_text(
+        "2026-11-25 08:00:00,001 INFO kiosk: started\n"
+        f"2026-11-25 08:00:01,002 ERROR kiosk: filing for {person.id_number} failed\n"
+        "Traceback (most recent call last):\n  ValueError: disk\n", encoding="utf-8")
+    errors = kiosk_json(home, "logs", "--level", "error")
+    [record] = [r for r in errors["records"] if "filing for" in r]
+    assert person.id_number not in record and "Traceback" in record and "earlier.log" in errors["files"]
+    assert all(" INFO " not in r for r in errors["records"])
+    assert any("started" in r for r in kiosk_json(home, "logs", "--limit", "400")["records"])
+    assert "--limit" in kiosk(home, "logs", "--limit", "0", expect=1).stderr

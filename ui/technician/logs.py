@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QPlainTextEdit, QPushButton
 
 from kiosk_app.accounts import Permission, require
 from kiosk_app.diagnostics import LOGS_DIR
+from kiosk_app.log_reading import LogTail, read_log_tail
 from ui.shell import UiContext
-from ui.technician.log_reading import LogTail, read_log_tail
 from ui.technician.staff_page import StaffPage, StatusLine, actions
 from ui.widgets import button
 
