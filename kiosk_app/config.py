@@ -12,15 +12,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from platformdirs import user_data_path
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from kiosk_app.errors import InvalidInput, NotFound
-from local_db.database import Database
-from local_db.models import Setting, utcnow
+from local_db.early_read import peek_setting
+
+if TYPE_CHECKING:  # the declarations load without the store: the home screen reads its name before it opens
+    from sqlalchemy.orm import Session
+
+    from local_db.database import Database
 
 APP_DIR_NAME: Final = "zj-service-kiosk"
 
@@ -156,6 +158,10 @@ class Settings:
         spec = spec_for(key)
         value = spec.parse(raw)
 
+        from sqlalchemy import delete
+
+        from local_db.models import Setting, utcnow
+
         def job(session: Session) -> None:
             session.execute(delete(Setting).where(Setting.key == spec.key))
             if value != spec.default:
@@ -165,7 +171,19 @@ class Settings:
         return value
 
 
+def early_setting(home: Path, key: str) -> Any:
+    """A setting's value read before the station opens (its store, keys and migrations): the stored value when
+    the file has one of the declared type, else the default. For what a screen must show at once."""
+    spec = spec_for(key)
+    stored = peek_setting(home, spec.key)
+    return stored if isinstance(stored, spec.type) else spec.default
+
+
 def _stored_values(session: Session) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from local_db.models import Setting
+
     values: dict[str, Any] = {}
     for row in session.scalars(select(Setting)):
         key = RENAMED.get(row.key, row.key)

@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from local_db.blobstore import BlobStore
 from local_db.crypto import Cipher, choose_key_store
+from local_db.early_read import DB_FILENAME
 from local_db.encrypted_types import attach_cipher
 from local_db.errors import DiskFull, NotADatabase, StoreError
 
 T = TypeVar("T")
 
-DB_FILENAME: Final = "kiosk.db"
 SQLITE_MAGIC: Final = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS: Final = 10_000
 MIGRATIONS_DIR: Final = Path(__file__).with_name("migrations")
