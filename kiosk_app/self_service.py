@@ -5,12 +5,14 @@ so wiping it (idle timeout, 返回首页) forgets everything the person showed t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from kiosk_app.errors import InvalidInput
+
+MISSING = "还缺少材料："
 
 if TYPE_CHECKING:  # filing and forms load with the first form, not with the home screen
     from sqlalchemy.orm import Session
@@ -64,10 +66,8 @@ class SelfServiceSession:
         assert self.item is not None
         return [m for m in self.item.materials if m.elicence_type and m.required]
 
-    def missing_scans(self, provided: Collection[str] = ()) -> list[MaterialView]:
-        """Required paper materials neither scanned nor `provided` another way (a signed screen form)."""
-        return [m for m in self.paper_materials()
-                if m.required and m.code not in self.captured and m.code not in provided]
+    def missing_scans(self) -> list[MaterialView]:
+        return [m for m in self.paper_materials() if m.required and m.code not in self.captured]
 
     def check_form(self) -> dict[str, Any]:
         """Raise FormInvalid with every problem, or return the cleaned values."""
@@ -79,8 +79,8 @@ class SelfServiceSession:
     def needs_data_sharing_consent(self) -> bool:
         return bool(self.item and self.elicence_materials())
 
-    def blockers(self, provided: Collection[str] = ()) -> list[str]:
-        problems = [f"还缺少材料：{m.name}" for m in self.missing_scans(provided)]
+    def blockers(self) -> list[str]:
+        problems = [f"{MISSING}{m.name}" for m in self.missing_scans()]
         if not self.consent_personal_data:
             problems.append("请阅读并同意个人信息使用说明")
         if self.needs_data_sharing_consent() and not self.consent_data_sharing:
@@ -93,14 +93,13 @@ class SelfServiceSession:
                also: Callable[[Session, Application], None] | None = None) -> Filed:
         """File what the session holds. `extra_files` are materials supplied other than by the camera (the
         applicant's signature standing in for the form) and `also` commits with the application (see
-        `submit_application`). Missing scans block unless an agent accepts them (容缺, `allow_missing`); the
-        consents never do."""
+        `submit_application`). Missing consents stop it here; missing papers are the filing's to judge: it names
+        them, or defers them when an agent accepts that (容缺, `allow_missing`)."""
         from kiosk_app.applications.filing import MaterialFile, submit_application
 
         if self.identity is None or self.item is None:
             raise InvalidInput("请先刷身份证并选择要办理的事项。")
-        provided = {f.key for f in extra_files}
-        blockers = [b for b in self.blockers(provided) if not (allow_missing and b.startswith("还缺少材料"))]
+        blockers = [b for b in self.blockers() if not b.startswith(MISSING)]
         if blockers:
             raise InvalidInput("；".join(blockers) + "。")
         files = [MaterialFile(page.material_code, page.jpeg, "image/jpeg") for page in self.captured.values()]

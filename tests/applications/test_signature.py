@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk_app.accounts import NotPermitted, Operator
+from kiosk_app.applications.filing import MissingMaterials
 from kiosk_app.applications.signature import signature_material, submit_signed
 from kiosk_app.demo import sample_form_values
 from kiosk_app.errors import InvalidInput
@@ -123,7 +124,7 @@ def test_only_agents_file_with_a_signature_and_refusals_file_nothing(copied_stat
             submit_signed(copied_station, session_for(copied_station, DIBAO, "M04"), who, png())
     with pytest.raises(InvalidInput, match="重新签名"):
         submit_signed(copied_station, session_for(copied_station, DIBAO, "M04"), agent, JPEG)
-    with pytest.raises(InvalidInput, match="家庭收入情况声明"):  # 容缺 is the agent's explicit choice
+    with pytest.raises(MissingMaterials, match="家庭收入情况声明"):  # 容缺 is the agent's explicit choice
         submit_signed(copied_station, session_for(copied_station, DIBAO, "M04"), agent, png())
     unconsented = session_for(copied_station, DIBAO, "M04")
     unconsented.consent_personal_data = False
