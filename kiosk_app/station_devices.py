@@ -36,6 +36,11 @@ class StationDevices:
     def printer_url(self) -> str:
         return str(self._settings.get("devices.receipt_printer") or "")
 
+    @property
+    def a4_printer_url(self) -> str:
+        """Empty: A4 papers are PDF files only (no printer); each print connects anew, so nothing is owned."""
+        return str(self._settings.get("devices.a4_printer") or "")
+
     def reader(self) -> ReaderOwner:
         with self._lock:
             if self._reader is None:

@@ -503,15 +503,17 @@ def _find_printer(printer_name: str | None) -> QPrinterInfo:
     return info
 
 
-def print_document(doc: A4Document, printer_name: str | None = None, *, copies: int = 1) -> None:
+def print_document(doc: A4Document, printer_name: str | None = None, *, copies: int = 1,
+                   job_name: str | None = None) -> None:
     """Send `doc` to a system printer (CUPS or the Windows spooler); `None` means the default printer.
+    `job_name` is what the print queue lists (the tracking number; never the applicant's name), else the title.
 
     Returns when the job is handed to the spooler; paper jams and the like are the spooler's to report."""
     ensure_qt_app()
     info = _find_printer(printer_name)
     printer = QPrinter(info, QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.NativeFormat)
-    printer.setDocName(doc.title)
+    printer.setDocName(job_name or doc.title)
     printer.setCopyCount(max(1, copies))
     if not printer.setPageLayout(_a4_layout()):
         # Some drivers reject margins below their hardware minimum; A4 with the driver's margins still prints.

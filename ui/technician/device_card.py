@@ -15,7 +15,10 @@ from ui.widgets import button, label
 EXAMPLES = {"devices.id_reader": "例如 samv:///dev/ttyUSB0，模拟：sim://she",
             "devices.ssc_reader": "例如 pcsc://，模拟：sim://elderly",
             "devices.camera": "例如 uvc://0，模拟：sim://a4",
-            "devices.receipt_printer": "例如 tcp://192.168.1.50:9100，模拟：sim://"}
+            "devices.receipt_printer": "例如 tcp://192.168.1.50:9100，模拟：sim://",
+            "devices.a4_printer": "例如 socket://192.168.1.60:9100，模拟：sim://"}
+# The button that starts a self-test says what it does where "自测" alone would not.
+TEST_BUTTONS = {"devices.a4_printer": "打印测试页"}
 
 
 class DeviceCard(QFrame):
@@ -33,7 +36,8 @@ class DeviceCard(QFrame):
         self.field = Field("设备地址", f"url_{self.short}", placeholder=EXAMPLES[key])
         box.addWidget(self.field)
         self.save_button = button("保存地址", lambda: on_save(self), name=f"save_{self.short}")
-        self.test_button = button("自测", lambda: on_test(self), primary=True, name=f"test_{self.short}")
+        self.test_button = button(TEST_BUTTONS.get(key, "自测"), lambda: on_test(self), primary=True,
+                                  name=f"test_{self.short}")
         self.cancel_button = button("取消", lambda: on_cancel(self) if on_cancel else None,
                                     name=f"cancel_{self.short}")
         self.cancel_button.hide()

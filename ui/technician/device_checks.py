@@ -17,6 +17,7 @@ from devices.camera.owner import CameraOwner
 from devices.identity.card import CardRecord
 from devices.identity.factory import create_reader
 from devices.identity.owner import ReaderOwner
+from kiosk_app.documents import A4Document, Section, SignatureLine
 from kiosk_app.errors import KioskError
 from kiosk_app.identity.from_card import identity_from_card
 from kiosk_app.identity.masking import mask_id_number, mask_name
@@ -29,7 +30,8 @@ T = TypeVar("T")
 OPEN_TIMEOUT_S: Final = 15.0
 READ_TIMEOUT_S: Final = 30.0
 DEVICE_TITLES: Final = {"devices.id_reader": "身份证读卡器", "devices.ssc_reader": "社保卡读卡器",
-                        "devices.camera": "高拍仪", "devices.receipt_printer": "回执打印机"}
+                        "devices.camera": "高拍仪", "devices.receipt_printer": "回执打印机",
+                        "devices.a4_printer": "A4 打印机"}
 # How each quality check reads to a technician, and whether its value must stay at or below the threshold.
 _CHECKS: Final = {"blur": ("清晰度", False), "glare": ("反光面积", True), "dark": ("亮度", False),
                   "cut_off": ("离画面边缘", False), "too_small": ("材料占画面", False)}
@@ -119,3 +121,24 @@ def quality_text(report: QualityReport) -> str:
 
 def quality_json(report: QualityReport | None) -> dict[str, Any]:
     return {} if report is None else {"quality": report.to_json()}
+
+
+def a4_test_page(station_name: str, url: str, at: datetime) -> A4Document:
+    """The A4 printer's test page: Chinese and Latin text to read, and a frame whose four sides show whether the
+    paper sits straight and nothing is cut off at the margins. No personal data: it is left on the printer."""
+    when = f"{at.year}年{at.month}月{at.day}日 {at:%H:%M}"
+    return A4Document(
+        title="A4 打印机测试页",
+        subtitle=station_name,
+        sections=(
+            Section("打印信息", rows=(("站点", station_name), ("打印时间", when), ("打印机地址", url))),
+            Section("中文", paragraphs=("浙江政务服务“最多跑一次”：村里代办，乡镇受理，证照齐全，一次办结。",
+                                        "永和九年，岁在癸丑，暮春之初，会于会稽山阴之兰亭，修禊事也。")),
+            Section("数字与字母", paragraphs=("0123456789", "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                                           "abcdefghijklmnopqrstuvwxyz")),
+            Section("边框", paragraphs=("此方框的四条边应完整、清晰、笔直；缺边或歪斜时，"
+                                         "请检查纸张位置和打印机的页边距设置。",), boxed=True),
+        ),
+        signature_lines=(SignatureLine("检查人"),),
+        footer=f"{station_name} · A4 打印机测试页",
+    )

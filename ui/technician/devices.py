@@ -1,10 +1,11 @@
-"""Devices: the address of the ID reader, the social-security reader, the document camera and the receipt printer,
-the readers found on this machine to pick from, and a live self-test per device with a plain result. Each test
-opens the device under test on its own owning thread; the GUI thread only paints. The results are kept for the
-diagnostics bundle."""
+"""Devices: the address of the ID reader, the social-security reader, the document camera, the receipt printer and
+the A4 printer, the readers found on this machine to pick from, and a live self-test per device with a plain
+result. Each test opens the device under test on its own owning thread; the GUI thread only paints. The results
+are kept for the diagnostics bundle."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from typing import Any, Final
 
@@ -22,11 +23,13 @@ from kiosk_app.materials.scanning import ScanFailed, ScanResult, process_capture
 from kiosk_app.receipts.queue import JobOutcome
 from kiosk_app.receipts.service import print_test_page
 from ui.camera_view import PreviewFrame, analyse_preview
+from ui.documents import print_test_page as print_a4_test_page
 from ui.shell import UiContext
 from ui.technician.device_card import DeviceCard
 from ui.technician.device_checks import (
     READ_TIMEOUT_S,
     DeviceResult,
+    a4_test_page,
     close_quietly,
     masked_card,
     open_camera,
@@ -50,8 +53,13 @@ class DevicesPage(StaffPage):
     def __init__(self, ctx: UiContext) -> None:
         super().__init__(ctx)
         self.cards = {key: DeviceCard(key, self.save, self.test, self.cancel) for key in
-                      ("devices.id_reader", "devices.ssc_reader", "devices.camera", "devices.receipt_printer")}
+                      ("devices.id_reader", "devices.ssc_reader", "devices.camera", "devices.receipt_printer",
+                       "devices.a4_printer")}
         self._detect_part()
+        # An A4 printer is reached in more ways than one placeholder can show; an empty address is a choice too.
+        self.cards["devices.a4_printer"].add_extra(label(
+            "可用地址：socket://IP:9100（网络打印机直连）、ipp://IP/ipp/print、system://队列名（系统打印机，"
+            "留空队列名为默认打印机）、dir:///文件夹（U 盘或共享文件夹）。地址留空时只生成 PDF 文件。", "hint"))
         self.preview = QLabel()
         self.preview.setObjectName("devicePreview")
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -171,6 +179,8 @@ class DevicesPage(StaffPage):
             self._test_camera(device, url)
         elif device.key == "devices.receipt_printer":
             self._test_printer(device, url)
+        elif device.key == "devices.a4_printer":
+            self._test_a4_printer(device, url)
         else:
             self._test_reader(device, url)
 
@@ -258,6 +268,23 @@ class DevicesPage(StaffPage):
                          job=outcome.job_id)
         else:
             self._record(device, url, False, outcome.error or "测试页没有打印出来。", job=outcome.job_id)
+
+    def _test_a4_printer(self, device: DeviceCard, url: str) -> None:
+        operator, settings = self.operator, self.ctx.station.settings
+
+        def work() -> tuple[str, int]:
+            technician = require(operator, Permission.CONFIGURE_DEVICES)
+            page = a4_test_page(str(settings.get("station.name")), url, datetime.now())
+            return print_a4_test_page(url, page, user=technician.username)
+
+        device.set_busy(True)
+        device.result.hint("正在生成并发送 A4 测试页……")
+        self.run(work, partial(self._a4_printed, device, url), partial(self._failed, device, url))
+
+    def _a4_printed(self, device: DeviceCard, url: str, sent: tuple[str, int]) -> None:
+        target, size = sent
+        self._record(device, url, True, f"测试页已发送到{target}（{max(1, size // 1024)} KB），请查看中文、数字字母"
+                                        "和方框是否清晰完整。", target=target, bytes=size)
 
     # ---- camera: live preview with the outline, then one still --------------------------------------------------
 

@@ -98,7 +98,7 @@ def technician_tour(window: KioskWindow, out: Path, prefix: str, *, username: st
         window.frames["devices"].ensureWidgetVisible(devices.preview)
         shots.append(shoot(window, out, f"{prefix}-04-devices-camera-preview"))
         wait_until(lambda: not camera.busy, 60_000)
-    for key in ("devices.id_reader", "devices.ssc_reader", "devices.receipt_printer"):
+    for key in ("devices.id_reader", "devices.ssc_reader", "devices.receipt_printer", "devices.a4_printer"):
         _test(window, devices, key)
     click(window, "detectReaders")
     wait_until(lambda: not devices.detecting)
