@@ -72,6 +72,7 @@ class Permission(StrEnum):
     EXPORT_DIAGNOSTICS = "export_diagnostics"
     MANAGE_USERS = "manage_users"
     REQUEUE_SYNC = "requeue_sync"
+    MANAGE_APPOINTMENTS = "manage_appointments"
 
 
 PERMISSION_LABELS: Final = {
@@ -86,6 +87,7 @@ PERMISSION_LABELS: Final = {
     Permission.EXPORT_DIAGNOSTICS: "导出诊断包",
     Permission.MANAGE_USERS: "管理工作人员账号",
     Permission.REQUEUE_SYNC: "重新排队同步",
+    Permission.MANAGE_APPOINTMENTS: "管理预约",
 }
 
 # Separation of duties: agents handle citizens' cases; technicians handle the machine and the accounts but never
@@ -93,7 +95,7 @@ PERMISSION_LABELS: Final = {
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     Role.VILLAGER: frozenset(),
     Role.AGENT: frozenset({Permission.FILE_FOR_OTHERS, Permission.VIEW_QUEUE, Permission.HAND_OVER,
-                           Permission.PRINT_FORMS, Permission.VIEW_FIGURES}),
+                           Permission.PRINT_FORMS, Permission.VIEW_FIGURES, Permission.MANAGE_APPOINTMENTS}),
     Role.TECHNICIAN: frozenset({Permission.PROVISION, Permission.CONFIGURE_DEVICES, Permission.VIEW_LOGS,
                                 Permission.EXPORT_DIAGNOSTICS, Permission.MANAGE_USERS, Permission.REQUEUE_SYNC}),
 }

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from platformdirs import user_data_path
 
+from kiosk_app.appointment_hours import hours_problem, within
 from kiosk_app.errors import InvalidInput, NotFound
 from local_db.early_read import peek_setting
 
@@ -105,6 +106,12 @@ def _printer_url(value: str) -> str | None:
     return None if ok else "打印机地址应以 tcp://、serial://、usb://、file://、cups:// 或 sim:// 开头。"
 
 
+def _a4_printer_url(value: str) -> str | None:
+    from devices.printing.a4_output import a4_url_problem  # parses the address only; never connects
+
+    return a4_url_problem(value)
+
+
 SETTINGS: Final[tuple[SettingSpec, ...]] = (
     SettingSpec("station.code", str, "331123001", "Station division code (township 9 or village 12 digits).",
                 _division_code),
@@ -122,10 +129,23 @@ SETTINGS: Final[tuple[SettingSpec, ...]] = (
     SettingSpec("devices.receipt_printer", str, "",
                 "Receipt printer URL (tcp://host:9100, serial://..., usb://..., file://..., cups://..., sim://);"
                 " used when a print command names none.", _printer_url),
+    SettingSpec("devices.a4_printer", str, "",
+                "A4 printer for forms and letters (socket://host:9100, ipp://host/ipp/print, system://QUEUE,"
+                " dir:///folder, sim://); empty: PDF files in printouts/ only.", _a4_printer_url),
     SettingSpec("storage.retention_days", int, 180,
                 "Days a material file is kept after the platform acknowledged it.", _positive),
     SettingSpec("log.level", str, "INFO", "Log level: DEBUG, INFO, WARNING, ERROR.",
                 _one_of("DEBUG", "INFO", "WARNING", "ERROR")),
+    SettingSpec("appointment.hours", str, "mon-fri 08:30-12:00,13:30-17:00",
+                "Counter hours open to appointments, e.g. 'mon-fri 08:30-12:00,13:30-17:00; sat 09:00-11:30'"
+                " (empty: no appointments). Public holidays are not known: cancel those days' bookings.",
+                hours_problem),
+    SettingSpec("appointment.slot_minutes", int, 30, "Length of one appointment slot in minutes.", within(10, 240)),
+    SettingSpec("appointment.capacity", int, 2, "Appointments taken per slot (the windows that serve them).",
+                within(1, 50)),
+    SettingSpec("appointment.days_ahead", int, 7, "How many days after today may be booked.", within(1, 60)),
+    SettingSpec("appointment.max_open_per_person", int, 2, "Upcoming appointments one person may hold at once.",
+                within(1, 10)),
 )
 SPECS: Final = {spec.key: spec for spec in SETTINGS}
 # Keys renamed in later versions: old -> new. Applied when settings are read, so old databases keep values.

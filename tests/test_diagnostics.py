@@ -16,6 +16,7 @@ from kiosk_app.applications.filing import MaterialFile, submit_application
 from kiosk_app.diagnostics import DiagnosticsFailed, export_diagnostics
 from kiosk_app.station import Station
 from kiosk_app.syncing.service import StationSync, sync_status_json
+from local_db.database import head_revision
 from local_db.models import AuditEvent
 from tests.accounts import make_staff
 from tests.conftest import make_person
@@ -59,7 +60,7 @@ def test_bundle_contents(station: Station, technician: Operator, tmp_path: Path)
     assert config == station.settings.all() and config["station.name"] == "遂昌县妙高街道上江村代办点"
     versions = json.loads(files["versions.json"])
     assert versions["app"] and versions["python"] and versions["platform"]
-    assert versions["schema_revision"] == "0005" and "qt" in versions
+    assert versions["schema_revision"] == head_revision() and "qt" in versions
     assert json.loads(files["sync.json"]) == sync_status_json(StationSync(station).status())
     assert json.loads(files["queue.json"]) == {"application": {"pending": 1}, "blob": {"pending": 1}}
     catalog = json.loads(files["catalog.json"])

@@ -117,15 +117,77 @@ def shoot(window: KioskWindow, out: Path, name: str) -> Path:
     return path
 
 
+def press_first(window: KioskWindow, prefix: str) -> str:
+    """Click the first enabled button whose name starts with `prefix` (a day, a slot) once the page shows one;
+    return its text."""
+
+    def first() -> QPushButton | None:
+        return next((b for b in window.current.findChildren(QPushButton)
+                     if b.objectName().startswith(prefix) and b.isVisible() and b.isEnabled()), None)
+
+    wait_until(lambda: first() is not None)
+    found = first()
+    assert found is not None
+    text = found.text()
+    QTest.mouseClick(found, Qt.MouseButton.LeftButton)
+    return text
+
+
+def appointment_tour(window: KioskWindow, out: Path, prefix: str) -> list[Path]:
+    """预约 from home: the card, the person's (empty) list, item, day, slot, confirm, the booked page with its slip;
+    then the list again with the new appointment and the cancel question (answered 不取消). Ends at home."""
+    shots = []
+    click(window, "tileAppointment")
+    on_page(window, "appointment")
+    shots.append(shoot(window, out, f"{prefix}-02a-appointment-card"))
+    on_page(window, "appointment_mine")
+    wait_until(lambda: window.findChild(QPushButton, "newAppointment").isEnabled())  # type: ignore[union-attr]
+    shots.append(shoot(window, out, f"{prefix}-02b-appointment-mine"))
+    click(window, "newAppointment")
+    on_page(window, "appointment_item")
+    wait_until(lambda: window.current.findChild(QPushButton, "item_0") is not None)
+    shots.append(shoot(window, out, f"{prefix}-02c-appointment-item"))
+    press_first(window, "item_")
+    on_page(window, "appointment_day")
+    wait_until(lambda: window.current.findChild(QPushButton, "day_0") is not None)
+    shots.append(shoot(window, out, f"{prefix}-02d-appointment-day"))
+    press_first(window, "day_")
+    on_page(window, "appointment_slot")
+    wait_until(lambda: window.current.findChild(QPushButton, "slot_0") is not None)
+    shots.append(shoot(window, out, f"{prefix}-02e-appointment-slot"))
+    press_first(window, "slot_")
+    on_page(window, "appointment_confirm")
+    shots.append(shoot(window, out, f"{prefix}-02f-appointment-confirm"))
+    click(window, "confirmAppointment")
+    on_page(window, "appointment_booked")
+    wait_until(lambda: bool(_text(window, "printing")) and "正在" not in _text(window, "printing"))
+    shots.append(shoot(window, out, f"{prefix}-02g-appointment-booked"))
+    click(window, "appointmentFinish")
+    on_page(window, "home")
+    click(window, "tileAppointment")
+    on_page(window, "appointment_mine")
+    wait_until(lambda: window.current.findChild(QPushButton, "cancel_0") is not None)
+    click(window, "cancel_0")
+    shots.append(shoot(window, out, f"{prefix}-02h-appointment-cancel-question"))
+    click(window, "keepAppointment")
+    window.go_home()
+    return shots
+
+
+def _text(window: KioskWindow, attribute: str) -> str:
+    widget = getattr(window.current, attribute, None)
+    return widget.text() if isinstance(widget, QLabel) else ""
+
+
 def villager_tour(window: KioskWindow, out: Path, prefix: str) -> list[Path]:
     """Every villager screen in the order a person meets them, filing one application on the simulators."""
     out.mkdir(parents=True, exist_ok=True)
     shots = [shoot(window, out, f"{prefix}-01-home")]
-    for tile, page in (("tileAppointment", "appointment"), ("tileConsult", "consult")):
-        click(window, tile)
-        on_page(window, page)
-        shots.append(shoot(window, out, f"{prefix}-02-{page}"))
-        window.go_home()
+    click(window, "tileConsult")
+    on_page(window, "consult")
+    shots.append(shoot(window, out, f"{prefix}-02-consult"))
+    window.go_home()
+    shots += appointment_tour(window, out, prefix)
     click(window, "tileFile")
     on_page(window, "card")
     shots.append(shoot(window, out, f"{prefix}-03-card"))

@@ -38,6 +38,7 @@ class JobKind(StrEnum):
     A4_FORM = "a4_form"
     AUTHORISATION = "authorisation"
     CHECKLIST = "checklist"
+    APPOINTMENT_SLIP = "appointment_slip"
 
 
 class JobState(StrEnum):
@@ -59,6 +60,7 @@ JOB_KIND_LABELS: Final = {
     JobKind.A4_FORM: "申请表",
     JobKind.AUTHORISATION: "委托书",
     JobKind.CHECKLIST: "材料清单",
+    JobKind.APPOINTMENT_SLIP: "预约凭条",
 }
 INTERRUPTED_REASON: Final = "打印过程中程序中断"
 CANCELLED_REASON: Final = "打印被取消"

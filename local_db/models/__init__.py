@@ -11,6 +11,7 @@ from local_db.models.applications import (
     StatusEvent,
     TrackingSequence,
 )
+from local_db.models.appointments import Appointment
 from local_db.models.base import Base, UTCDateTime, utcnow
 from local_db.models.catalog import CatalogMeta, ItemAlias, ItemFormField, ItemMaterial, ServiceItem
 from local_db.models.handover import Handover
@@ -22,6 +23,7 @@ __all__ = [
     "Applicant",
     "Application",
     "ApplicationMaterial",
+    "Appointment",
     "AuditEvent",
     "Base",
     "Blob",

@@ -18,7 +18,8 @@ from local_db.models.base import Base, UTCDateTime
 class PrintJob(Base):
     __tablename__ = "print_job"
     __table_args__ = (
-        CheckConstraint("kind IN ('receipt', 'test_page', 'a4_form', 'authorisation', 'checklist')", name="kind"),
+        CheckConstraint("kind IN ('receipt', 'test_page', 'a4_form', 'authorisation', 'checklist',"
+                        " 'appointment_slip')", name="kind"),
         CheckConstraint("state IN ('queued', 'printing', 'printed', 'failed')", name="state"),
     )
 

@@ -272,7 +272,7 @@ def test_role_permission_table() -> None:
     assert Permission.MANAGE_USERS in ROLE_PERMISSIONS[Role.TECHNICIAN]
     assert Permission.MANAGE_USERS not in ROLE_PERMISSIONS[Role.AGENT]
     assert {Permission.FILE_FOR_OTHERS, Permission.VIEW_QUEUE, Permission.HAND_OVER, Permission.PRINT_FORMS,
-            Permission.VIEW_FIGURES} == ROLE_PERMISSIONS[Role.AGENT]
+            Permission.VIEW_FIGURES, Permission.MANAGE_APPOINTMENTS} == ROLE_PERMISSIONS[Role.AGENT]
     assert {Permission.PROVISION, Permission.CONFIGURE_DEVICES, Permission.VIEW_LOGS, Permission.EXPORT_DIAGNOSTICS,
             Permission.REQUEUE_SYNC} <= ROLE_PERMISSIONS[Role.TECHNICIAN]
     assert set(Permission) == ROLE_PERMISSIONS[Role.AGENT] | ROLE_PERMISSIONS[Role.TECHNICIAN]

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QLabel
 from ui.shell import Page, UiContext
 
 QUEUE = "queue"
+APPOINTMENTS = "appointments"  # 预约管理, opened from the work queue
 # Pages of one proxy filing: what they show belongs to the applicant being served and is cleared between two.
 FILING_PAGES = ("card", "services", "guide", "form", "scan", "review", "done")
 

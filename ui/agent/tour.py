@@ -4,7 +4,9 @@ case through 补正 and 出件, read the day's figures. The demo writes a screen
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Final
 
@@ -16,7 +18,9 @@ from sqlalchemy.orm import Session
 from kiosk_app.accounts import LoginFailed, create_user, ensure_bootstrap_technician, log_in
 from kiosk_app.applications.lifecycle import State, move
 from kiosk_app.applications.queries import application_detail
-from kiosk_app.errors import InvalidInput
+from kiosk_app.appointments import AppointmentRules, book, bookable_items, open_days
+from kiosk_app.demo import sample_people
+from kiosk_app.errors import InvalidInput, KioskError
 from kiosk_app.station import Station
 from local_db.models import Application
 from ui.agent.signature import SignaturePad
@@ -134,6 +138,45 @@ def _row_ids(window: KioskWindow) -> list[str]:
     return [row.id for row in rows]
 
 
+def seed_appointments(station: Station, count: int = 3) -> date | None:
+    """Stand in for villagers who booked at the kiosk: `count` bookings on the first day with room (today, unless
+    its counter hours are over). Returns that day, or None when nothing could be booked."""
+    rules = AppointmentRules.from_settings(station.settings)
+    days = [d for d in open_days(station.db, rules) if d.free]
+    if not days:
+        return None
+    free = [slot for slot in days[0].slots if slot.free]
+    items = bookable_items(station.db, str(station.settings.get("station.level")))
+    for person, slot, item in list(zip(sample_people(), free, items, strict=False))[:count]:
+        with contextlib.suppress(KioskError):  # a second tour on the same station: already booked
+            book(station.db, rules, identity=person, item=item, day=slot.day, start=slot.start)
+    return days[0].day
+
+
+def appointments_tour(window: KioskWindow, out: Path, prefix: str) -> list[Path]:
+    """From the figures page: back to the queue, open 预约管理 on the day the villagers booked, and record the
+    first one's arrival (or, on a later day, cancel it: arrival is recorded on the day only)."""
+    day = seed_appointments(window.ctx.station)
+    press(window, "back")
+    on_page(window, "queue")
+    press(window, "openAppointments")
+    on_page(window, "appointments")
+    wait_until(lambda: "正在" not in text_of(window, "status"))
+    if day is None:
+        return [shoot(window, out, f"{prefix}-15a-appointments")]
+    press(window, f"pickDay_{(day - date.today()).days}")
+    wait_until(lambda: "共" in text_of(window, "status"))
+    shots = [shoot(window, out, f"{prefix}-15a-appointments")]
+    if day == date.today():
+        press(window, "arrived_0")
+    else:
+        press(window, "cancel_0")
+        press(window, "cancel_0")  # the second press confirms
+    wait_until(lambda: "已改为" in text_of(window, "message"))
+    shots.append(shoot(window, out, f"{prefix}-15b-appointments-marked"))
+    return shots
+
+
 def agent_tour(window: KioskWindow, out: Path, prefix: str, *, username: str = TOUR_USERNAME,
                pin: str = TOUR_PIN) -> list[Path]:
     """Every agent screen in the order an agent meets them. The station needs the agent `username` (see
@@ -219,6 +262,7 @@ def agent_tour(window: KioskWindow, out: Path, prefix: str, *, username: str = T
     on_page(window, "figures")
     wait_until(lambda: "今天" in text_of(window, "status"))
     shots.append(shoot(window, out, f"{prefix}-15-figures"))
+    shots += appointments_tour(window, out, prefix)
 
     window.pretend_idle(window.ctx.theme.idle_seconds - 3)
     shots.append(shoot(window, out, f"{prefix}-16-idle-countdown"))

@@ -7,6 +7,7 @@ the applicant's session and every page, as at the kiosk.
 
 from __future__ import annotations
 
+from ui.agent.appointments import AppointmentsPage
 from ui.agent.correction import CorrectionPage
 from ui.agent.detail import DetailPage
 from ui.agent.figures import FiguresPage
@@ -20,7 +21,8 @@ from ui.villager.form import FormPage
 # The villager's pages keep their names ("services", "guide", "form", "scan", "review", "done"), so their own
 # navigation lands on the agent's versions of scan, review and done.
 AGENT_PAGES: list[type[Page]] = [AgentLoginPage, QueuePage, DetailPage, CorrectionPage, AgentCardPage, ServicePage,
-                                 GuidePage, FormPage, AgentScanPage, AgentReviewPage, AgentDonePage, FiguresPage]
+                                 GuidePage, FormPage, AgentScanPage, AgentReviewPage, AgentDonePage, FiguresPage,
+                                 AppointmentsPage]
 
 
 def agent_window(ctx: UiContext) -> KioskWindow:
