@@ -13,6 +13,8 @@ BRAND_DARK: Final = "#0b3d91"
 OK: Final = "#1a7f37"
 WARN: Final = "#b35900"
 BAD: Final = "#b42318"
+SYNC_ONLINE: Final = "#d8ffe0"  # the header's sync state, text and cloud icon alike
+SYNC_OFFLINE: Final = "#ffe0b3"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,27 @@ class Theme:
         return 96 if self.elderly else 72
 
     @property
+    def tile_icon_px(self) -> int:
+        """The picture on a big tile: large enough to recognise without reading the word under it."""
+        return 96 if self.elderly else 72
+
+    @property
+    def button_icon_px(self) -> int:
+        """An icon beside the text of a navigation button: well above the text's height, within the button's."""
+        return 60 if self.elderly else 48
+
+    @property
+    def badge_icon_px(self) -> int:
+        """The sync-state cloud in the header, a little taller than the header's text."""
+        return 44 if self.elderly else 36
+
+    @property
+    def icon_color(self) -> str:
+        """Icons on white take the buttons' text colour in elderly mode (the strongest contrast the theme
+        has), the brand blue otherwise."""
+        return BRAND_DARK if self.elderly else BRAND
+
+    @property
     def idle_seconds(self) -> int:
         return 180 if self.elderly else 90
 
@@ -54,7 +77,7 @@ class Theme:
         return "#303030" if self.elderly else "#5c6370"
 
     def stylesheet(self) -> str:
-        body, title, tap = self.body_pt, self.title_pt, self.tap_px
+        body, title, tap, icon = self.body_pt, self.title_pt, self.tap_px, self.tile_icon_px
         border = 3 if self.elderly else 2
         return f"""
 QWidget {{ font-family: "Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif;
@@ -63,8 +86,8 @@ QMainWindow, #page {{ background: #f4f7fb; }}
 #header {{ background: {BRAND}; }}
 #header QLabel {{ color: white; font-size: {body}pt; }}
 #header #stationName {{ font-size: {body + 4}pt; font-weight: bold; }}
-#syncBadge[online="true"] {{ color: #d8ffe0; }}
-#syncBadge[online="false"] {{ color: #ffe0b3; }}
+#syncBadge[online="true"] {{ color: {SYNC_ONLINE}; }}
+#syncBadge[online="false"] {{ color: {SYNC_OFFLINE}; }}
 #title {{ font-size: {title}pt; font-weight: bold; color: {BRAND_DARK}; }}
 #subtitle {{ font-size: {body + 2}pt; color: {self.muted}; }}
 #hint {{ font-size: {body}pt; color: {self.muted}; }}
@@ -79,7 +102,8 @@ QPushButton:disabled {{ color: #8a8f98; border-color: #b8bec8; background: #eef0
 QPushButton[primary="true"] {{ background: {BRAND}; color: white; font-weight: bold; }}
 QPushButton[primary="true"]:pressed {{ background: {BRAND_DARK}; }}
 QPushButton[tile="true"] {{ min-height: {tap * 2}px; font-size: {title - 2}pt; font-weight: bold;
-              border-radius: 20px; background: white; }}
+              border-radius: 20px; background: white;
+              qproperty-iconSize: {icon}px {icon}px; qproperty-iconColor: {self.icon_color}; }}
 QPushButton[key="true"] {{ min-height: {tap}px; min-width: {min(tap, 76)}px; padding: 0; font-size: {body + 4}pt; }}
 QPushButton[choice="true"]:checked {{ background: {BRAND}; color: white; }}
 QLineEdit, QComboBox, QSpinBox, QDateEdit {{ min-height: {tap}px; padding: 0 14px; border: {border}px solid #9aa4b2;

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Property, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QMouseEvent, QPaintEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -14,9 +16,15 @@ from PySide6.QtWidgets import (
     QLayout,
     QPushButton,
     QSizePolicy,
+    QStyle,
+    QStyleOptionButton,
+    QStylePainter,
     QVBoxLayout,
     QWidget,
 )
+
+from ui import icons
+from ui.theme import BRAND
 
 
 def label(text: str = "", role: str = "", *, wrap: bool = True, center: bool = False) -> QLabel:
@@ -57,8 +65,80 @@ def grid_of(widgets: Sequence[QWidget], columns: int, spacing: int = 16) -> QWid
     return holder
 
 
-def tile(text: str, on_click: Callable[[], None], name: str = "") -> QPushButton:
-    widget = button(text, on_click, name=name)
+class TileButton(QPushButton):
+    """A big tile: a large icon centred above its text (a plain QPushButton can only put the icon beside the
+    text). Still a QPushButton, so tests and ui/tour.py find and press it by objectName like any button.
+
+    The icon's size and colour come from the stylesheet (`qproperty-iconSize`, `qproperty-iconColor` on
+    `QPushButton[tile="true"]`): switching to elderly mode re-polishes every tile with the bigger, darker icon.
+    """
+
+    def __init__(self, text: str, icon_name: str = "") -> None:
+        super().__init__(text)
+        self.icon_name = icon_name
+        self._icon_color = QColor(BRAND)  # until the stylesheet says otherwise
+        if icon_name:
+            self.setIcon(icons.icon(icon_name, self._icon_color.name()))  # an unknown name fails here, at once
+
+    def _get_icon_color(self) -> QColor:
+        return self._icon_color
+
+    def _set_icon_color(self, color: QColor) -> None:
+        self._icon_color = QColor(color)
+        if self.icon_name:
+            self.setIcon(icons.icon(self.icon_name, self._icon_color.name()))
+
+    iconColor = Property(QColor, _get_icon_color, _set_icon_color)
+
+    def _gap(self) -> int:
+        return max(8, self.iconSize().height() // 8)
+
+    def sizeHint(self) -> QSize:
+        if not self.icon_name:  # plain, or an icon beside the text (ui.icons.decorate): QPushButton's layout
+            return super().sizeHint()
+        self.ensurePolished()
+        text = self.fontMetrics().size(0, self.text())
+        icon = self.iconSize()
+        contents = QSize(max(text.width(), icon.width()), icon.height() + self._gap() + text.height())
+        option = QStyleOptionButton()
+        self.initStyleOption(option)
+        return self.style().sizeFromContents(QStyle.ContentsType.CT_PushButton, option, contents, self)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if not self.icon_name:
+            super().paintEvent(event)
+            return
+        option = QStyleOptionButton()
+        self.initStyleOption(option)
+        painter = QStylePainter(self)
+        # The frame and background as the stylesheet draws them, then picture and words stacked in the middle.
+        frame = QStyleOptionButton(option)
+        frame.text = ""
+        frame.icon = QIcon()
+        painter.drawControl(QStyle.ControlElement.CE_PushButton, frame)
+        area = self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self)
+        icon_size = self.iconSize()
+        text_height = self.fontMetrics().size(0, self.text()).height()
+        top = area.top() + max(0, (area.height() - icon_size.height() - self._gap() - text_height) // 2)
+        mode = QIcon.Mode.Normal if self.isEnabled() else QIcon.Mode.Disabled
+        icon_rect = QRect(area.left() + (area.width() - icon_size.width()) // 2, top,
+                          icon_size.width(), icon_size.height())
+        self.icon().paint(painter, icon_rect, Qt.AlignmentFlag.AlignCenter, mode)
+        words = QStyleOptionButton(option)
+        words.icon = QIcon()
+        words.rect = QRect(area.left(), icon_rect.bottom() + 1 + self._gap(), area.width(), text_height)
+        painter.drawControl(QStyle.ControlElement.CE_PushButtonLabel, words)
+
+
+def tile(text: str, on_click: Callable[[], None], name: str = "", *, icon_name: str = "") -> QPushButton:
+    """A big tile for a main choice; with `icon_name` (see ui.icons.names()) a large picture above the text."""
+    widget = TileButton(text, icon_name)
+    # Set up as button() sets up every button: no focus rectangle, found by name, click ignores `checked`.
+    widget.setProperty("primary", False)
+    widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    if name:
+        widget.setObjectName(name)
+    widget.clicked.connect(lambda _checked=False: on_click())
     widget.setProperty("tile", True)
     widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
     return widget
@@ -75,6 +155,33 @@ def clear_layout(layout: QLayout) -> None:
             widget.hide()
             widget.setParent(None)
             widget.deleteLater()
+
+
+class _TogglingLabel(QLabel):
+    def __init__(self, text: str, box: QCheckBox) -> None:
+        super().__init__(text)
+        self.box = box
+        self.setWordWrap(True)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self.box.isEnabled():
+            self.box.toggle()
+        super().mouseReleaseEvent(event)
+
+
+def check_row(box: QCheckBox) -> QWidget:
+    """`box` with its text moved into a wrapping label beside it: a QCheckBox never wraps its own text, so a long
+    consent in large print widened the page past a portrait screen. Tapping the words ticks the box too.
+    Show or hide the returned row, not the box."""
+    holder = QWidget()
+    layout = QHBoxLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(12)
+    words = _TogglingLabel(box.text(), box)
+    box.setText("")
+    layout.addWidget(box, 0, Qt.AlignmentFlag.AlignTop)
+    layout.addWidget(words, 1)
+    return holder
 
 
 def card(*children: QWidget, spacing: int = 16) -> QFrame:

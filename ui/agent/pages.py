@@ -15,7 +15,8 @@ from kiosk_app.applications.lifecycle import State
 from kiosk_app.applications.workqueue import BUCKET_LABELS, BUCKETS, QueueRow, bucket_counts, work_queue
 from kiosk_app.station import Station
 from ui.agent.detail import DetailPage
-from ui.agent.navigation import end_filing, failure_text, forget_history, still_here
+from ui.agent.navigation import APPOINTMENTS, end_filing, failure_text, forget_history, still_here
+from ui.icons import decorate
 from ui.login import LoginPage
 from ui.shell import Page, UiContext
 from ui.widgets import button, clear_layout, label, row
@@ -78,10 +79,15 @@ class QueuePage(Page):
         self.bucket = "all"
         self.rows: list[QueueRow] = []
         self.who = label("", "subtitle")
-        self.outer.addWidget(row(self.who, button("刷新", self.enter, name="refreshQueue"),
-                                 button("当日统计", lambda: self.ctx.go("figures"), name="openFigures"),
-                                 button("代办申请", self._start_proxy, primary=True, name="startProxy"),
-                                 stretch_first=True))
+        figures = button("当日统计", lambda: self.ctx.go("figures"), name="openFigures")
+        proxy = button("代办申请", self._start_proxy, primary=True, name="startProxy")
+        appointments = button("预约", lambda: self.ctx.go(APPOINTMENTS), name="openAppointments")
+        if ctx.theme.orientation == "landscape":
+            # Icons on the ways on from the workbench (刷新 stays plain); a portrait row has no width to spare.
+            for nav, drawing in ((figures, "figures"), (appointments, "appointment"), (proxy, "filing")):
+                decorate(nav, drawing, ctx.theme)
+        self.outer.addWidget(row(self.who, button("刷新", self.enter, name="refreshQueue"), figures, appointments,
+                                 proxy, stretch_first=True))
         filters = QWidget()
         grid = QGridLayout(filters)
         grid.setContentsMargins(0, 0, 0, 0)

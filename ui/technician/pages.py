@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QGridLayout, QWidget
 from kiosk_app.station import Station
 from kiosk_app.syncing.service import StationSync
 from sync.engine import SyncStatus
+from ui.icons import decorate
 from ui.shell import UiContext
 from ui.technician.device_checks import DEVICE_TITLES
 from ui.technician.staff_page import StaffPage, StatusLine, columns
@@ -58,6 +59,10 @@ class ConsolePage(StaffPage):
         self.welcome = label("", "subtitle")
         self.outer.addWidget(self.welcome)
         tiles = [tile(text, partial(ctx.go, page), name=f"nav_{page}") for page, text in SECTIONS]
+        for (page, _text), section in zip(SECTIONS, tiles, strict=True):
+            # Each section's icon is named after its page (ui/icons/provision.svg, devices.svg, ...). Beside the
+            # text, not above it: the six tiles share the screen with the summary and must not push it off.
+            decorate(section, page, ctx.theme)
         holder = QWidget()
         self.grid = QGridLayout(holder)
         self.grid.setContentsMargins(0, 0, 0, 0)

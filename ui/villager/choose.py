@@ -3,15 +3,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
+from ui.icons import decorate
 from ui.shell import Page, UiContext
-from ui.widgets import LetterKeyboard, button, card, clear_layout, label, row, wrapped
+from ui.widgets import LetterKeyboard, button, card, clear_layout, label, wrapped
+
+if TYPE_CHECKING:
+    from kiosk_app.catalog.library import ItemView
 
 RESULTS = 6
+# The catalogue's life events (生活事项) and their pictures. The catalogue comes from the platform and may
+# name an event this list does not know yet: that one gets the folder.
+EVENT_ICONS: dict[str, str] = {
+    "生育收养": "birth", "户籍办理": "household", "教育培训": "education", "就业创业": "employment",
+    "婚姻登记": "marriage", "住房建房": "housing", "养老服务": "elderly_care", "社会救助": "assistance",
+    "社会保障": "social_security", "医疗卫生": "medical", "残疾人服务": "disability", "农业农村": "agriculture",
+    "市场主体": "business", "退役军人": "veterans", "法律服务": "legal", "公用事业": "utilities",
+    "身后事": "memorial",
+}
+FALLBACK_EVENT_ICON = "folder"
 
 
 class ServicePage(Page):
@@ -22,6 +38,7 @@ class ServicePage(Page):
 
     def __init__(self, ctx: UiContext) -> None:
         super().__init__(ctx)
+        self._asked = 0  # the latest results asked for; older answers are dropped
         self.events = QWidget()
         self.event_grid = QGridLayout(self.events)
         self.event_grid.setSpacing(16)
@@ -55,26 +72,35 @@ class ServicePage(Page):
             self.outer.addWidget(by_event)
             self.outer.addWidget(by_letters, 1)
 
+    # Catalogue reads run on a worker (a first search builds the index: tens of milliseconds, more on a big
+    # catalogue); only the latest request's answer is shown, so fast typing never paints an older result last.
     def enter(self) -> None:
         self.keyboard.clear()
         clear_layout(self.event_grid)
-        events = self.ctx.station.catalog.life_events()
+        self.ctx.bridge.run(self.ctx.station.catalog.life_events, self._show_events)
+
+    def _show_events(self, events: dict[str, list[str]]) -> None:
+        clear_layout(self.event_grid)
         columns = 2 if self.ctx.theme.orientation == "landscape" else 3
         for i, (event, codes) in enumerate(sorted(events.items(), key=lambda kv: -len(kv[1]))[:8]):
-            self.event_grid.addWidget(button(wrapped(event, 6), partial(self._show_event, event, codes),
-                                             name=f"event_{i}"),
-                                      i // columns, i % columns)
+            event_button = button(wrapped(event, 6), partial(self._show_event, event, codes), name=f"event_{i}")
+            decorate(event_button, EVENT_ICONS.get(event, FALLBACK_EVENT_ICON), self.ctx.theme)
+            self.event_grid.addWidget(event_button, i // columns, i % columns)
 
     def _show_event(self, event: str, codes: list[str]) -> None:
         self.query.setText(f"“{event}”相关的事项：")
-        self._show([(code, self.ctx.station.catalog.get(code).name) for code in codes[:RESULTS * 2]])
+        catalog = self.ctx.station.catalog
+        self._ask(lambda: [(code, catalog.get(code).name) for code in codes[:RESULTS * 2]])
 
     def _search(self, text: str) -> None:
         self.query.setText(f"按拼音首字母查找：{text.upper()}" if text else "按拼音首字母查找：")
-        if not text:
-            self._show([])
-            return
-        self._show([(hit.code, hit.name) for hit in self.ctx.station.catalog.search(text, limit=RESULTS)])
+        catalog = self.ctx.station.catalog
+        self._ask(lambda: [(hit.code, hit.name) for hit in catalog.search(text, limit=RESULTS)] if text else [])
+
+    def _ask(self, work: Callable[[], list[tuple[str, str]]]) -> None:
+        self._asked += 1
+        asked = self._asked
+        self.ctx.bridge.run(work, lambda items: self._show(items) if asked == self._asked else None)
 
     def _show(self, items: list[tuple[str, str]]) -> None:
         clear_layout(self.results_box)
@@ -85,8 +111,13 @@ class ServicePage(Page):
         self.results_box.addStretch(1)
 
     def _choose(self, code: str) -> None:
-        self.ctx.session.choose(self.ctx.station.catalog.get(code))
-        self.ctx.go("guide")
+        catalog = self.ctx.station.catalog
+        self.ctx.bridge.run(lambda: catalog.get(code), self._chosen)
+
+    def _chosen(self, item: ItemView) -> None:
+        if self.ctx.window is not None and self.ctx.window.current is self:  # not after an idle wipe
+            self.ctx.session.choose(item)
+            self.ctx.go("guide")
 
     def clear_personal_data(self) -> None:
         self.keyboard.clear()
@@ -104,8 +135,7 @@ class GuidePage(Page):
         self.body_box = QVBoxLayout(self.body)
         self.body_box.setContentsMargins(0, 0, 0, 0)
         self.outer.addWidget(self.body, 1)
-        self.outer.addWidget(row(label(""), button("开始办理", self._start, primary=True, name="startFiling"),
-                                 stretch_first=True))
+        self.footer_action(button("开始办理", self._start, primary=True, name="startFiling"))
 
     def enter(self) -> None:
         item = self.ctx.session.item

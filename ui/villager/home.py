@@ -1,4 +1,4 @@
-"""The villager's home: five big tiles, the elderly-mode switch, and the two information pages."""
+"""The villager's home: five big tiles, the elderly-mode switch, and the 咨询投诉 information page."""
 
 from __future__ import annotations
 
@@ -14,18 +14,18 @@ class HomePage(Page):
 
     def __init__(self, ctx: UiContext) -> None:
         super().__init__(ctx)
-        station = self.ctx.station.settings.get("station.name")
+        station = self.ctx.station_name  # known before the station has opened
         self.outer.addWidget(label(f"欢迎来到{station}", "title", center=True))
         self.outer.addWidget(label("刷身份证即可办理，不用填写身份信息", "subtitle", center=True))
         grid_holder = QWidget()
         grid = QGridLayout(grid_holder)
         grid.setSpacing(28)
         tiles = [
-            tile("办  事", lambda: self._swipe("file"), name="tileFile"),
-            tile("查询进度", lambda: self._swipe("progress"), name="tileProgress"),
-            tile("预  约", lambda: self.ctx.go("appointment"), name="tileAppointment"),
-            tile("评  价", lambda: self.ctx.go("evaluate"), name="tileEvaluate"),
-            tile("咨询投诉", lambda: self.ctx.go("consult"), name="tileConsult"),
+            tile("办  事", lambda: self._swipe("file"), name="tileFile", icon_name="file"),
+            tile("查询进度", lambda: self._swipe("progress"), name="tileProgress", icon_name="progress"),
+            tile("预  约", lambda: self.ctx.go("appointment"), name="tileAppointment", icon_name="appointment"),
+            tile("评  价", lambda: self.ctx.go("evaluate"), name="tileEvaluate", icon_name="evaluate"),
+            tile("咨询投诉", lambda: self.ctx.go("consult"), name="tileConsult", icon_name="consult"),
         ]
         columns = 3 if self.ctx.theme.orientation == "landscape" else 2
         for i, widget in enumerate(tiles):
@@ -42,23 +42,6 @@ class HomePage(Page):
     def _toggle_elderly(self) -> None:
         assert self.ctx.window is not None
         self.ctx.window.set_elderly(not self.ctx.theme.elderly)
-
-
-class AppointmentPage(Page):
-    name = "appointment"
-    title = "预约办理"
-    prompt = "预约办理，请看屏幕上的说明。"
-
-    def __init__(self, ctx: UiContext) -> None:
-        super().__init__(ctx)
-        settings = self.ctx.station.settings
-        self.outer.addWidget(card(
-            label("需要到窗口办理的事项，可以先预约，到了不用排队。", "subtitle"),
-            label("1. 用手机打开“浙里办”，搜索“预约”，选择本服务中心和时间。"),
-            label(f"2. 或拨打电话 {settings.get('receipt.hotline')}，说出要办的事和方便的时间。"),
-            label("3. 村里的代办员也可以帮您预约和代办，不用自己跑。"),
-        ))
-        self.outer.addStretch(1)
 
 
 class ConsultPage(Page):
