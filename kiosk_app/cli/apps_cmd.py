@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kiosk_app.applications.filing import MaterialFile, submit_application
-from kiosk_app.applications.lifecycle import STATE_LABELS, State
-from kiosk_app.applications.queries import application_detail, list_applications
+from kiosk_app.cli.choices import enum_choices
 from kiosk_app.cli.output import emit, table
 from kiosk_app.errors import InvalidInput
-from kiosk_app.identity import Identity
-from kiosk_app.station import Station
+
+if TYPE_CHECKING:
+    from kiosk_app.station import Station
+
+# Heavy imports (the store, its models) load in the handlers so `kiosk run` and `kiosk --help` start fast.
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -30,7 +31,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("--channel", choices=["kiosk", "agent", "cli"], default="cli")
     p.set_defaults(run=_submit)
     p = verbs.add_parser("list", help="列出申请", parents=[common])
-    p.add_argument("--state", choices=[s.value for s in State])
+    enum_choices(p.add_argument("--state"), "kiosk_app.applications.lifecycle", "State")
     p.add_argument("--limit", type=int, default=200)
     p.set_defaults(run=_list)
     p = verbs.add_parser("show", help="查看一件申请", parents=[common])
@@ -59,6 +60,10 @@ def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
 
 
 def _submit(station: Station, args: argparse.Namespace) -> None:
+    from kiosk_app.applications.filing import MaterialFile, submit_application
+    from kiosk_app.applications.lifecycle import STATE_LABELS, State
+    from kiosk_app.identity import Identity
+
     data = _read_json(args.applicant, "申请人身份")
     if not isinstance(data, dict):
         raise InvalidInput(f"申请人身份文件 {args.applicant} 应为 JSON 对象。")
@@ -88,6 +93,9 @@ def _submit(station: Station, args: argparse.Namespace) -> None:
 
 
 def _list(station: Station, args: argparse.Namespace) -> None:
+    from kiosk_app.applications.lifecycle import STATE_LABELS, State
+    from kiosk_app.applications.queries import list_applications
+
     apps = list_applications(station.db, state=args.state, limit=args.limit)
     emit(args.json, [a.to_json() for a in apps], lambda: table(
         [[a.tracking_no, a.item_name, a.applicant, STATE_LABELS[State(a.state)],
@@ -96,6 +104,8 @@ def _list(station: Station, args: argparse.Namespace) -> None:
 
 
 def _show(station: Station, args: argparse.Namespace) -> None:
+    from kiosk_app.applications.queries import application_detail
+
     detail = application_detail(station.db, args.key, unmask=args.unmask)
 
     def human() -> str:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk_app.cli.output import emit, table
 from kiosk_app.errors import InvalidInput
-from kiosk_app.station import Station
+
+if TYPE_CHECKING:  # the store loads when a command runs, so `kiosk run` and `kiosk --help` start fast
+    from kiosk_app.station import Station
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from kiosk_app.cli.output import emit, table
 from kiosk_app.config import SETTINGS
-from kiosk_app.station import Station
+
+if TYPE_CHECKING:  # the store loads when a command runs, so `kiosk run` and `kiosk --help` start fast
+    from kiosk_app.station import Station
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:

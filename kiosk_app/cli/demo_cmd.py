@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from pathlib import Path
 
 from kiosk_app.cli.output import emit
-from kiosk_app.demo import run_demo
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -25,6 +23,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 
 
 def _demo(args: argparse.Namespace) -> int:
+    # Heavy imports load in the handler so `kiosk run` and `kiosk --help` start fast.
+    from kiosk_app.demo import run_demo
+
     result = run_demo(args.out, Path(args.home) if args.home else None)
     shots: list[str] = []
     if args.screens == "all":
@@ -48,6 +49,8 @@ def leave_after_qt(code: int) -> None:
 
     PySide6 6.12 can crash while the interpreter tears Qt objects down at exit (a refcount fault in its
     finalizer, after all our work); skipping that teardown keeps the exit code honest for scripts and CI."""
+    import logging  # only when leaving: a few ms off every `kiosk` start (the screens have loaded it by now)
+
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from devices.identity.factory import create_reader, detect_readers
-from devices.identity.owner import ReaderOwner
 from kiosk_app.cli.output import emit, table
 from kiosk_app.cli.receipts_cmd import add_printer_arguments, profile_from, report_outcome
 from kiosk_app.cli.scan_cmd import register_scan
 from kiosk_app.config import resolve_home
 from kiosk_app.errors import InvalidInput
-from kiosk_app.identity.from_card import identity_from_card
-from kiosk_app.receipts.queue import recover_interrupted_jobs
-from kiosk_app.receipts.service import print_test_page
-from kiosk_app.station import Station
+
+if TYPE_CHECKING:
+    from kiosk_app.station import Station
+
+# Heavy imports (the store, the reader and printer drivers) load in the handlers so `kiosk run` and
+# `kiosk --help` start fast.
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -40,11 +41,15 @@ class _StderrHandler:
 
 
 def _configured(home: str | None) -> dict[str, str]:
+    from kiosk_app.station import Station
+
     with Station(resolve_home(home)) as station:
         return {key: station.settings.get(key) for key in ("devices.id_reader", "devices.ssc_reader")}
 
 
 def _list(args: argparse.Namespace) -> None:
+    from devices.identity.factory import detect_readers
+
     configured = _configured(args.home)
     detected = detect_readers()
     data = {"configured": configured,
@@ -59,6 +64,10 @@ def _list(args: argparse.Namespace) -> None:
 
 
 def _read_id(args: argparse.Namespace) -> None:
+    from devices.identity.factory import create_reader
+    from devices.identity.owner import ReaderOwner
+    from kiosk_app.identity.from_card import identity_from_card
+
     url = args.reader or _configured(args.home)["devices.id_reader"]
     if not url:
         raise InvalidInput("没有指定读卡器：请用 --reader 指定，或设置 devices.id_reader。")
@@ -81,5 +90,8 @@ def _read_id(args: argparse.Namespace) -> None:
 
 
 def _print_test(station: Station, args: argparse.Namespace) -> None:
+    from kiosk_app.receipts.queue import recover_interrupted_jobs
+    from kiosk_app.receipts.service import print_test_page
+
     recover_interrupted_jobs(station.db, actor="cli")
     report_outcome(args, print_test_page(station, args.printer, profile=profile_from(args), actor="cli"))

@@ -6,12 +6,14 @@ For a technician on the machine's shell (or over a remote session) when the scre
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from kiosk_app.cli.output import emit
-from kiosk_app.diagnostics import LOGS_DIR
 from kiosk_app.errors import InvalidInput
 from kiosk_app.log_reading import LEVELS, MAX_RECORDS, read_log_tail
-from kiosk_app.station import Station
+
+if TYPE_CHECKING:
+    from kiosk_app.station import Station
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -22,6 +24,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 
 
 def _logs(station: Station, args: argparse.Namespace) -> None:
+    # Heavy imports (diagnostics pulls in the store and sync) load in the handler so `kiosk run` and
+    # `kiosk --help` start fast; log_reading above is light.
+    from kiosk_app.diagnostics import LOGS_DIR
+
     if not 1 <= args.limit <= MAX_RECORDS:
         raise InvalidInput(f"--limit 应在 1 到 {MAX_RECORDS} 之间。")
     tail = read_log_tail(station.home / LOGS_DIR, args.level, args.limit)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Final
 
-from devices.camera.camera import CameraError
-from devices.identity.reader import ReaderError
-from devices.printing.printer import PrinterError
 from kiosk_app import __version__
 from kiosk_app.cli import (
     apps_cmd,
@@ -22,9 +20,22 @@ from kiosk_app.cli import (
     sync_cmd,
 )
 from kiosk_app.config import resolve_home
-from kiosk_app.errors import KioskError
-from kiosk_app.station import Station
-from local_db.errors import StoreError
+
+# Failures a person can act on get one plain sentence and no traceback (bugs keep theirs). Their classes are
+# looked up when something is caught: a class whose module was never imported cannot have been raised, and
+# importing the camera's module (numpy) only to compare would slow every command, `kiosk run` above all.
+_EXPECTED: Final = (("kiosk_app.errors", "KioskError"), ("local_db.errors", "StoreError"),
+                    ("devices.identity.reader", "ReaderError"), ("devices.printing.printer", "PrinterError"),
+                    ("devices.camera.camera", "CameraError"))
+
+
+def plain_failure(exc: BaseException) -> str | None:
+    """"错误：…" for an expected failure, None for a bug."""
+    for module, name in _EXPECTED:
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(exc, getattr(loaded, name)):
+            return f"错误：{getattr(exc, 'message', exc)}"
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,14 +68,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "standalone", False):  # commands that set up their own station (demo)
             code = args.run(args)
         else:
+            from kiosk_app.station import Station
+
             with Station(resolve_home(args.home)) as station:
                 code = args.run(station, args)
-    except (KioskError, StoreError, ReaderError, PrinterError, CameraError) as exc:
-        print(f"错误：{exc.message}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("已取消。", file=sys.stderr)
         return 130
+    except Exception as exc:
+        sentence = plain_failure(exc)
+        if sentence is None:
+            raise
+        print(sentence, file=sys.stderr)
+        return 1
     return code if isinstance(code, int) else 0
 
 

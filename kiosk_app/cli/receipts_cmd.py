@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from devices.printing.document import PrinterProfile
+from kiosk_app.cli.choices import enum_choices
 from kiosk_app.cli.output import emit, table
 from kiosk_app.errors import KioskError
-from kiosk_app.receipts.queue import (
-    JOB_KIND_LABELS,
-    JOB_STATE_LABELS,
-    JobKind,
-    JobOutcome,
-    JobState,
-    list_jobs,
-    recover_interrupted_jobs,
-)
-from kiosk_app.receipts.service import preview_receipt, print_receipt, retry_job
-from kiosk_app.station import Station
+
+if TYPE_CHECKING:
+    from devices.printing.document import PrinterProfile
+    from kiosk_app.receipts.queue import JobOutcome
+    from kiosk_app.station import Station
+
+# Heavy imports (the print queue, the store, the printer drivers) load in the handlers so `kiosk run` and
+# `kiosk --help` start fast.
 
 
 class PrintFailed(KioskError):
@@ -39,7 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("--paper", type=int, choices=[80, 58], default=80, help="纸宽（毫米），默认 80")
     p.set_defaults(run=_preview)
     p = verbs.add_parser("jobs", help="列出打印任务", parents=[common])
-    p.add_argument("--state", choices=[s.value for s in JobState], help="只看某种状态")
+    enum_choices(p.add_argument("--state", help="只看某种状态"), "kiosk_app.receipts.queue", "JobState")
     p.add_argument("--limit", type=int, default=200)
     p.set_defaults(run=_jobs)
     p = verbs.add_parser("retry", help="重新执行一个失败或排队中的打印任务", parents=[common])
@@ -55,6 +53,8 @@ def add_printer_arguments(parser: argparse.ArgumentParser, *, required_note: str
 
 
 def profile_from(args: argparse.Namespace) -> PrinterProfile | None:
+    from devices.printing.document import PrinterProfile
+
     return PrinterProfile.for_paper(args.paper) if args.paper else None
 
 
@@ -69,6 +69,9 @@ def report_outcome(args: argparse.Namespace, outcome: JobOutcome) -> None:
 
 
 def _print(station: Station, args: argparse.Namespace) -> None:
+    from kiosk_app.receipts.queue import recover_interrupted_jobs
+    from kiosk_app.receipts.service import print_receipt
+
     recover_interrupted_jobs(station.db, actor="cli")  # a command start is a start: report crashed jobs first
     outcome = print_receipt(station, args.key, args.printer, reprint=args.reprint, profile=profile_from(args),
                             actor="cli")
@@ -76,18 +79,33 @@ def _print(station: Station, args: argparse.Namespace) -> None:
 
 
 def _retry(station: Station, args: argparse.Namespace) -> None:
+    from kiosk_app.receipts.queue import recover_interrupted_jobs
+    from kiosk_app.receipts.service import retry_job
+
     recover_interrupted_jobs(station.db, actor="cli")
     outcome = retry_job(station, args.job_id, args.printer, profile=profile_from(args), actor="cli")
     report_outcome(args, outcome)
 
 
 def _preview(station: Station, args: argparse.Namespace) -> None:
+    from devices.printing.document import PrinterProfile
+    from kiosk_app.receipts.service import preview_receipt
+
     preview = preview_receipt(station, args.key, args.out, PrinterProfile.for_paper(args.paper))
     emit(args.json, preview.to_json(),
          lambda: f"已生成预览：{preview.path}（{preview.width}×{preview.height} 像素，{args.paper} mm 纸）")
 
 
 def _jobs(station: Station, args: argparse.Namespace) -> None:
+    from kiosk_app.receipts.queue import (
+        JOB_KIND_LABELS,
+        JOB_STATE_LABELS,
+        JobKind,
+        JobState,
+        list_jobs,
+        recover_interrupted_jobs,
+    )
+
     recover_interrupted_jobs(station.db, actor="cli")
     jobs = list_jobs(station.db, args.state, limit=args.limit)
     emit(args.json, [j.to_json() for j in jobs], lambda: table(

@@ -14,16 +14,18 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from devices.camera.factory import create_camera
-from devices.camera.sources import load_image
 from kiosk_app.cli.output import emit
 from kiosk_app.errors import InvalidInput
-from kiosk_app.materials.id_copy import compose_id_copy
-from kiosk_app.materials.rectify import encode_jpeg
-from kiosk_app.materials.scanning import ScanMode, ScanResult, pages_to_pdf, scan_document
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from kiosk_app.materials.scanning import ScanMode, ScanResult
+
+# Heavy imports (numpy, OpenCV, the camera drivers) load in the handlers so `kiosk run` and `kiosk --help`
+# start fast.
 
 
 def register_scan(verbs: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -43,6 +45,10 @@ def register_scan(verbs: argparse._SubParsersAction[argparse.ArgumentParser], co
 
 
 def _scan(args: argparse.Namespace) -> None:
+    from kiosk_app.materials.id_copy import compose_id_copy
+    from kiosk_app.materials.rectify import encode_jpeg
+    from kiosk_app.materials.scanning import pages_to_pdf
+
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix not in (".jpg", ".jpeg", ".pdf"):
@@ -78,6 +84,9 @@ def _scan(args: argparse.Namespace) -> None:
 
 def _scan_from(url: str, args: argparse.Namespace, mode: ScanMode, prompt: str, *, pause: bool = False) -> ScanResult:
     """One capture; each gets its own camera session so a later page cannot reuse a stale frame."""
+    from devices.camera.factory import create_camera
+    from kiosk_app.materials.scanning import scan_document
+
     if pause and args.interval:
         print(prompt, file=sys.stderr, flush=True)
         time.sleep(args.interval)  # the person swaps the paper or turns the card over
@@ -92,6 +101,8 @@ def _scan_from(url: str, args: argparse.Namespace, mode: ScanMode, prompt: str, 
 
 
 def _decoded(result: ScanResult) -> np.ndarray:
+    from devices.camera.sources import load_image
+
     return load_image(result.jpeg)
 
 

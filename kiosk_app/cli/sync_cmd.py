@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from kiosk_app.cli.output import emit, table
-from kiosk_app.station import Station
-from kiosk_app.syncing.service import StationSync, provision, sync_status_json
-from sync.engine import SyncReport, SyncStatus
+
+if TYPE_CHECKING:
+    from kiosk_app.station import Station
+    from sync.engine import SyncReport, SyncStatus
+
+# Heavy imports (the sync engine: requests, cryptography, the store) load in the handlers so `kiosk run` and
+# `kiosk --help` start fast.
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -26,6 +31,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 
 
 def _provision(station: Station, args: argparse.Namespace) -> None:
+    from kiosk_app.syncing.service import provision
+
     done = provision(station, args.platform, args.token, device_name=args.name)
     off = done.clock_skew_s
     skew = f"，本机时钟与平台相差 {off:+.1f} 秒" if off is not None and abs(off) >= 2 else ""
@@ -34,6 +41,8 @@ def _provision(station: Station, args: argparse.Namespace) -> None:
 
 
 def _sync(station: Station, args: argparse.Namespace) -> int:
+    from kiosk_app.syncing.service import StationSync, sync_status_json
+
     service = StationSync(station, max_attempts=max(1, args.max_attempts))
     if args.requeue:
         count = service.store.requeue_quarantined("cli")
