@@ -4,11 +4,12 @@ Run from the repository root:
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python -m benchmarks.startup [--rounds 5] [--sessions 300]
 
-1. Cold start: a fresh Python process from spawn until the villager home screen is shown and has been
-   painted once (the process prints a marker after its first processed paint), on an existing station data
-   folder (catalogue loaded, migrations done, as on a kiosk after its first boot). Baseline in the same run,
-   interleaved round by round: a fresh process that shows a bare PySide6 QMainWindow the same way. Targets:
-   under 1.5 s, and within 4x the bare window.
+1. Cold start: `kiosk run --report-startup` (the command a kiosk boots with) from spawn until the villager home
+   screen is shown and has been painted once (it prints `shown` after its first processed paint), on an
+   existing station data folder (catalogue loaded, migrations done, as on a kiosk after its first boot). The
+   station's store opens behind the home screen; the time until it is open (`ready`) is reported too.
+   Baseline in the same run, interleaved round by round: a fresh process that shows a bare PySide6 QMainWindow
+   the same way. Targets: under 1.5 s, and within 4x the bare window.
 2. Memory: one process runs scripted villager sessions on the simulated devices (card swipe, pinyin search,
    guide, pre-filled form, every fifth session a camera preview and capture, then 返回首页 which wipes it);
    resident set size (VmRSS) after 10 sessions and after `--sessions`. Target: at most 10% growth.
@@ -28,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-BARE = """
+BARE_WINDOW = """
 import sys
 from PySide6.QtWidgets import QApplication, QMainWindow, QLabel
 app = QApplication(sys.argv[:1])
@@ -37,46 +38,43 @@ app.processEvents()
 print("SHOWN", flush=True)
 """
 
-OURS = """
-import sys
-from pathlib import Path
-from kiosk_app.station import Station
-from ui.app import application, make_context, villager_window
-from ui.theme import Theme
-app = application()
-station = Station(Path(sys.argv[1]), key_storage="file")
-window = villager_window(make_context(station, Theme(), voice=False))
-window.show()
-app.processEvents()
-print("SHOWN", flush=True)
-"""
+BARE = ["-c", BARE_WINDOW]
 
 
-def _timed(code: str, *args: str) -> float:
+def ours(home: Path) -> list[str]:
+    return ["-m", "kiosk_app", "--home", str(home), "run", "--report-startup"]
+
+
+def _timed(args: list[str], marks: tuple[str, ...] = ("SHOWN",)) -> list[float]:
+    """Seconds from spawn until each of `marks` starts a line of the process's output."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True,
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")})
     assert proc.stdout is not None
+    seen: list[float] = []
     for line in proc.stdout:
-        if line.startswith("SHOWN"):
-            elapsed = time.perf_counter() - started
-            break
-    else:
-        raise RuntimeError("the process never showed its window")
+        if line.startswith(marks[len(seen)]):
+            seen.append(time.perf_counter() - started)
+            if len(seen) == len(marks):
+                break
     proc.kill()
     proc.wait()
-    return elapsed
+    if len(seen) < len(marks):
+        raise RuntimeError(f"the process never printed {marks[len(seen)]!r}")
+    return seen
 
 
 def startup(rounds: int, home: Path) -> dict[str, float]:
-    _timed(OURS, str(home))  # first run: bytecode compiled, OS page cache warm, as on a kiosk's second boot
-    bare, ours = [], []
+    _timed(ours(home), ("shown", "ready"))  # first run: bytecode compiled, page cache warm (a kiosk's 2nd boot)
+    bare, shown, ready = [], [], []
     for _ in range(rounds):
-        bare.append(_timed(BARE))
-        ours.append(_timed(OURS, str(home)))
-    b, o = statistics.median(bare), statistics.median(ours)
+        bare.append(_timed(BARE)[0])
+        first, opened = _timed(ours(home), ("shown", "ready"))
+        shown.append(first)
+        ready.append(opened)
+    b, o = statistics.median(bare), statistics.median(shown)
     return {"bare_s": round(b, 3), "ours_s": round(o, 3), "ratio": round(o / b, 2),
-            "ours_worst_s": round(max(ours), 3)}
+            "ours_worst_s": round(max(shown), 3), "ready_s": round(statistics.median(ready), 3)}
 
 
 def rss_mib() -> float:
@@ -141,7 +139,8 @@ def main() -> int:
         start = startup(args.rounds, home)
         print(f"cold start to the villager home screen: {start['ours_s']} s (worst {start['ours_worst_s']} s); "
               f"bare PySide6 window {start['bare_s']} s -> {start['ratio']}x (targets: < 1.5 s: "
-              f"{'met' if start['ours_s'] < 1.5 else 'NOT met'}; <= 4x: {'met' if start['ratio'] <= 4 else 'NOT met'})",
+              f"{'met' if start['ours_s'] < 1.5 else 'NOT met'}; <= 4x: "
+              f"{'met' if start['ratio'] <= 4 else 'NOT met'}); station open behind it after {start['ready_s']} s",
               flush=True)
         memory = sessions(args.sessions, home)
         growth = memory["growth"]

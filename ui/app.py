@@ -1,33 +1,45 @@
 """Starting the screens: one QApplication, the theme, the context every page shares, and the window of a role.
 
 `kiosk run [--role villager|agent|technician] [--fullscreen]` comes here through the CLI; so does the demo.
+A kiosk's first screen goes up before its station opens (see ui.station_link): nothing on the way to the first
+paint imports the store, the ORM or the accounts.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import signal
 import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
-from kiosk_app.station import Station
-from kiosk_app.station_devices import StationDevices
-from kiosk_app.syncing.enrolment import is_provisioned
 from ui.bridge import Bridge
 from ui.shell import KioskWindow, UiContext
 from ui.speech import Voice
+from ui.station_link import StationLink, StationServices, services_for
 from ui.theme import Orientation, Theme
+
+if TYPE_CHECKING:
+    from kiosk_app.station import Station
 
 log = logging.getLogger(__name__)
 
 # Page name -> "module:Class": each page's module is imported when the page is first shown.
 VILLAGER_PAGES: dict[str, str] = {
     "home": "ui.villager.home:HomePage",
-    "appointment": "ui.villager.home:AppointmentPage",
+    "appointment": "ui.villager.appointment:AppointmentCardPage",
+    "appointment_mine": "ui.villager.appointment:MyAppointmentsPage",
+    "appointment_item": "ui.villager.appointment:ChooseItemPage",
+    "appointment_day": "ui.villager.appointment:ChooseDayPage",
+    "appointment_slot": "ui.villager.appointment:ChooseSlotPage",
+    "appointment_confirm": "ui.villager.appointment:ConfirmPage",
+    "appointment_booked": "ui.villager.appointment:BookedPage",
     "consult": "ui.villager.home:ConsultPage",
     "card": "ui.villager.identify:CardPage",
     "services": "ui.villager.choose:ServicePage",
@@ -56,13 +68,21 @@ def application() -> QApplication:
 
 
 def make_context(station: Station, theme: Theme, *, voice: bool = True) -> UiContext:
-    sync = None
-    if is_provisioned(station):
-        from kiosk_app.syncing.service import StationSync  # HTTP and crypto: only for a provisioned station
+    """A context over a station that is already open (tests, the demo)."""
+    return UiContext(link=StationLink.of(station), bridge=Bridge(), theme=theme, voice=Voice(enabled=voice))
 
-        sync = StationSync(station)
-    return UiContext(station=station, bridge=Bridge(), theme=theme, voice=Voice(enabled=voice),
-                     devices=StationDevices(station.settings), sync=sync)
+
+def opening_context(home: Path, theme: Theme, *, voice: bool = True, key_storage: str = "auto") -> UiContext:
+    """A context whose station opens later, on the first `ctx.link.open()`; its name is peeked at now."""
+    from kiosk_app.config import early_setting
+
+    def open_station() -> StationServices:
+        from kiosk_app.station import Station
+
+        return services_for(Station(home, key_storage=key_storage))
+
+    return UiContext(link=StationLink(early_setting(home, "station.name"), opener=open_station), bridge=Bridge(),
+                     theme=theme, voice=Voice(enabled=voice))
 
 
 def villager_window(ctx: UiContext) -> KioskWindow:
@@ -80,30 +100,63 @@ def role_window(ctx: UiContext, role: str) -> KioskWindow:
     return window
 
 
-def _recover_print_jobs(station: Station) -> list[str]:
+def _station_opened(ctx: UiContext, window: KioskWindow, services: StationServices) -> None:
+    if services.sync is not None:
+        services.sync.start(lambda _report: None)  # the header polls the status; no widget from this thread
+    window.refresh_sync_badge()
+    window.preload()
+    # Print jobs a crash interrupted become failed with their reason (never re-sent on their own).
     from kiosk_app.receipts.queue import recover_interrupted_jobs
 
-    return recover_interrupted_jobs(station.db, actor="startup")
+    ctx.bridge.run(lambda: recover_interrupted_jobs(services.station.db, actor="startup"),
+                   lambda stuck: log.info("recovered print jobs: %s", stuck))
 
 
-def run(station: Station, *, role: str = "villager", fullscreen: bool = False,
-        orientation: Orientation = "landscape", elderly: bool = False) -> int:
+def run(home: Path, *, role: str = "villager", fullscreen: bool = False, orientation: Orientation = "landscape",
+        elderly: bool = False, key_storage: str = "auto", report_startup: bool = False) -> int:
+    """Show the role's window, then open the station behind it. A station that cannot open (a damaged file, a
+    lost key) ends the program with that error, as it would have before any window."""
+    began = time.perf_counter()
     app = application()
-    ctx = make_context(station, Theme(orientation, elderly))
+    ctx = opening_context(home, Theme(orientation, elderly), key_storage=key_storage)
     window = role_window(ctx, role)
     if fullscreen:  # kiosk mode: no window chrome, nothing to close or move
         window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
         window.showFullScreen()
     else:
         window.show()
-    if ctx.sync is not None:
-        ctx.sync.start(lambda _report: None)  # the header polls the status; no widget from this thread
-    # Print jobs a crash interrupted become failed with their reason (never re-sent on their own).
-    ctx.bridge.run(lambda: _recover_print_jobs(station), lambda stuck: log.info("recovered print jobs: %s", stuck))
+    app.processEvents()  # the first frame is painted before the station's opening competes for the interpreter
+    if report_startup:
+        print(f"shown {time.perf_counter() - began:.3f}", flush=True)
+    failure: list[BaseException] = []
+
+    def opened(services: StationServices) -> None:
+        _station_opened(ctx, window, services)
+        if report_startup:
+            print(f"ready {time.perf_counter() - began:.3f}", flush=True)
+
+    def failed(exc: BaseException) -> None:
+        failure.append(exc)
+        app.exit(1)
+
+    ctx.bridge.run(ctx.link.open, opened, failed)
+    # `systemctl stop` or a shutdown sends SIGTERM: leave through the same door as closing the window. Python
+    # only sees a signal when it runs, so a slow timer gives it the chance while Qt waits for input.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: app.quit())
+    heartbeat = QTimer()
+    heartbeat.timeout.connect(lambda: None)
+    heartbeat.start(500)
     try:
-        return app.exec()
+        code = app.exec()
     finally:
-        if ctx.sync is not None:
-            ctx.sync.stop()
-        ctx.devices.close()
+        if ctx.link.ready:
+            if ctx.sync is not None:
+                ctx.sync.stop()
+            ctx.devices.close()
         ctx.bridge.shutdown()
+        if ctx.link.ready:
+            ctx.station.close()  # flushed and closed before the caller skips Qt's teardown
+    if failure:
+        raise failure[0]
+    return code
+

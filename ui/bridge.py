@@ -55,6 +55,8 @@ class Bridge(QObject):
     def _deliver(self, on_done: Done, on_error: Failed | None, result: Any, error: BaseException | None) -> None:
         with self._lock:
             self.pending -= 1
+        if self._closed:  # the window that asked is gone; its widgets may be deleted already
+            return
         if error is None:
             on_done(result)
         elif on_error is not None:

@@ -42,21 +42,27 @@ def write_screenshots(template: Path, out: Path) -> list[Path]:
             if home.exists():
                 shutil.rmtree(home)
             shutil.copytree(template, home)
-            with Station(home) as station:
-                use_simulators(station)
-                ctx = make_context(station, theme, voice=False)
-                window = role_window(ctx, role)
-                window.resize(*theme.size)
-                window.show()
-                try:
-                    shots += _tour(role, station, window, out / "screens", f"{role}-{name}")
-                finally:
-                    window.close()
-                    ctx.devices.close()
-                    ctx.bridge.shutdown()
-                    dispose(window)
+            shots += tour_role(home, role, theme, out / "screens", f"{role}-{name}")
     shutil.rmtree(out / "stations", ignore_errors=True)
     return shots
+
+
+def tour_role(home: Path, role: str, theme: Theme, out: Path, prefix: str) -> list[Path]:
+    """One role's tour on the station in `home` (simulated devices), its screenshots written to `out`."""
+    with Station(home) as station:
+        use_simulators(station)
+        ctx = make_context(station, theme, voice=False)
+        window = role_window(ctx, role)
+        window.resize(*theme.size)
+        window.show()
+        window.preload()  # as `kiosk run` does once the station is open
+        try:
+            return _tour(role, station, window, out, prefix)
+        finally:
+            window.close()
+            ctx.devices.close()
+            ctx.bridge.shutdown()
+            dispose(window)
 
 
 def dispose(window: KioskWindow) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -28,16 +28,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk_app.accounts import Operator
 from kiosk_app.self_service import SelfServiceSession
-from kiosk_app.station import Station
-from kiosk_app.station_devices import StationDevices
 from ui.bridge import Bridge
+from ui.icons import icon
 from ui.speech import Voice
-from ui.theme import Theme
+from ui.station_link import StationLink
+from ui.theme import SYNC_OFFLINE, SYNC_ONLINE, Theme
 from ui.widgets import Overlay, button, label
 
-if TYPE_CHECKING:  # sync (HTTP, crypto) loads after the window is up
+if TYPE_CHECKING:  # the store, accounts and sync (HTTP, crypto) load after the window is up
+    from kiosk_app.accounts import Operator
+    from kiosk_app.station import Station
+    from kiosk_app.station_devices import StationDevices
     from kiosk_app.syncing.service import StationSync
     from sync.engine import SyncStatus
 
@@ -47,17 +49,36 @@ SYNC_REFRESH_MS = 5000
 
 @dataclass
 class UiContext:
-    station: Station
+    link: StationLink
     bridge: Bridge
     theme: Theme
     voice: Voice
-    devices: StationDevices
-    sync: StationSync | None = None
     session: SelfServiceSession = field(default_factory=SelfServiceSession)
     window: KioskWindow | None = None
     intent: str = "file"  # what the card swipe is for: "file" (办事) or "progress" (查询进度)
     operator: Operator | None = None  # the logged-in agent or technician (None at a villager kiosk)
     channel: str = "kiosk"  # how filings made through these screens are recorded: kiosk | agent
+
+    # The station opens behind the home screen: these wait for it the first time (see ui.station_link).
+    @property
+    def station(self) -> Station:
+        return self.link.open().station
+
+    @property
+    def devices(self) -> StationDevices:
+        return self.link.open().devices
+
+    @property
+    def sync(self) -> StationSync | None:
+        return self.link.open().sync
+
+    @sync.setter
+    def sync(self, sync: StationSync | None) -> None:  # the technician has just enrolled the station
+        self.link.open().sync = sync
+
+    @property
+    def station_name(self) -> str:
+        return self.link.name
 
     def go(self, page: str) -> None:
         assert self.window is not None
@@ -89,6 +110,13 @@ class Page(QWidget):
         self.outer.setSpacing(24)
         if self.title:
             self.outer.addWidget(label(self.title, "title"))
+        self.footer_actions: list[QWidget] = []
+
+    def footer_action(self, widget: QWidget) -> QWidget:
+        """Put the page's way forward (下一步, 提交) in the window's footer, beside 返回首页: always on screen,
+        however long the page scrolls in large elderly text."""
+        self.footer_actions.append(widget)
+        return widget
 
     def enter(self) -> None:
         """Called each time the page is shown."""
@@ -104,7 +132,7 @@ class KioskWindow(QMainWindow):
         super().__init__()
         self.ctx = ctx
         ctx.window = self
-        self.setWindowTitle(ctx.station.settings.get("station.name"))
+        self.setWindowTitle(ctx.station_name)
         self.resize(*ctx.theme.size)
         self.pages: dict[str, Page] = {}
         self.home_name = home
@@ -117,6 +145,7 @@ class KioskWindow(QMainWindow):
         layout.addWidget(self._header())
         self.stack = QStackedWidget()
         layout.addWidget(self.stack, 1)
+        self.show_footer = show_footer
         self.footer = self._footer()
         self.footer.setVisible(show_footer)
         layout.addWidget(self.footer)
@@ -153,14 +182,21 @@ class KioskWindow(QMainWindow):
         bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         row = QHBoxLayout(bar)
         row.setContentsMargins(32, 14, 32, 14)
-        self.station_label = label(self.ctx.station.settings.get("station.name"), "stationName")
+        self.station_label = label(self.ctx.station_name, "stationName")
+        self.sync_icon = label("", "syncIcon", wrap=False)  # a cloud with a tick or struck through
         self.sync_badge = label("", "syncBadge", wrap=False)
-        self.clock = label(datetime.now().strftime("%Y-%m-%d %H:%M"), "clock", wrap=False)
+        self.clock = label(self._clock_text(), "clock", wrap=False)
         row.addWidget(self.station_label, 1)
+        row.addWidget(self.sync_icon)
+        row.addSpacing(8)
         row.addWidget(self.sync_badge)
         row.addSpacing(32)
         row.addWidget(self.clock)
         return bar
+
+    def _clock_text(self) -> str:
+        # A portrait header is narrow: the time alone keeps the station's name on one line.
+        return datetime.now().strftime("%H:%M" if self.ctx.theme.orientation == "portrait" else "%Y-%m-%d %H:%M")
 
     def _footer(self) -> QWidget:
         bar = QWidget()
@@ -171,6 +207,10 @@ class KioskWindow(QMainWindow):
         row.addWidget(self.back_button)
         row.addStretch(1)
         row.addWidget(self.home_button)
+        self.action_slot = QHBoxLayout()  # the shown page's footer actions, right of 返回首页
+        self.action_slot.setSpacing(20)
+        row.addSpacing(40)
+        row.addLayout(self.action_slot)
         return bar
 
     # ---- navigation ----------------------------------------------------------------------------------------
@@ -194,7 +234,16 @@ class KioskWindow(QMainWindow):
             self.pages[name] = page
             self.frames[name] = frame
             self.stack.addWidget(frame)
+            for action in page.footer_actions:
+                self.action_slot.addWidget(action)
+                action.hide()
         return self.pages[name]
+
+    def preload(self) -> None:
+        """Import every page's module on a worker, so that no first visit waits for its imports on the GUI
+        thread (the scan page brings OpenCV and numpy: a quarter of a second)."""
+        modules = sorted({kind.partition(":")[0] for kind in self.page_types.values() if isinstance(kind, str)})
+        self.ctx.bridge.run(lambda: [importlib.import_module(module) for module in modules], lambda _loaded: None)
 
     @property
     def current(self) -> Page:
@@ -211,6 +260,10 @@ class KioskWindow(QMainWindow):
         elif remember and self.stack.currentWidget() is not None and self.current is not page:
             self.history.append(self.current.name)
         self.stack.setCurrentWidget(self.frames[name])
+        for other in self.pages.values():
+            for action in other.footer_actions:
+                action.setVisible(other is page)
+        self.footer.setVisible(self.show_footer or bool(page.footer_actions))
         at_home = name == self.home_name
         self.back_button.setVisible(bool(self.history) and not at_home)
         self.home_button.setVisible(not at_home)
@@ -265,7 +318,7 @@ class KioskWindow(QMainWindow):
         self._check_idle()
 
     def _check_idle(self) -> None:
-        self.clock.setText(datetime.now().strftime("%Y-%m-%d %H:%M"))
+        self.clock.setText(self._clock_text())
         if not self.current.personal and self.ctx.session.empty:
             self.overlay.hide()
             return
@@ -285,11 +338,25 @@ class KioskWindow(QMainWindow):
     # ---- sync state ----------------------------------------------------------------------------------------
 
     def refresh_sync_badge(self) -> None:
+        if not self.ctx.link.ready:
+            self.sync_badge.setText("正在启动……")
+            return
         sync = self.ctx.sync
         if sync is None:
             self.sync_badge.setText("离线模式")
+            self._show_sync_icon(False)
             return
-        self.ctx.bridge.run(sync.status, self._show_sync, lambda _exc: self.sync_badge.setText("同步状态未知"))
+        self.ctx.bridge.run(sync.status, self._show_sync, self._sync_unknown)
+
+    def _sync_unknown(self, _exc: BaseException) -> None:
+        self.sync_badge.setText("同步状态未知")
+        self._show_sync_icon(False)  # not known to be online is, for the person at the screen, offline
+
+    def _show_sync_icon(self, online: bool) -> None:
+        # Shape as well as colour tells the state apart: a tick or a stroke through the cloud.
+        px = self.ctx.theme.badge_icon_px
+        cloud = icon("cloud_online", SYNC_ONLINE) if online else icon("cloud_offline", SYNC_OFFLINE)
+        self.sync_icon.setPixmap(cloud.pixmap(QSize(px, px), self.devicePixelRatioF()))
 
     def _show_sync(self, status: SyncStatus) -> None:
         if not status.provisioned:
@@ -298,6 +365,7 @@ class KioskWindow(QMainWindow):
             online = bool(status.online)
             text = f"{'在线' if online else '离线'} · 待上报 {status.queue.pending}"
         self.sync_badge.setText(text)
+        self._show_sync_icon(online)
         self.sync_badge.setProperty("online", "true" if online else "false")
         self.sync_badge.style().unpolish(self.sync_badge)
         self.sync_badge.style().polish(self.sync_badge)

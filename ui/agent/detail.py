@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QTimer
@@ -26,9 +25,9 @@ from kiosk_app.applications.lifecycle import STATE_LABELS, State
 from kiosk_app.receipts.queue import JobOutcome
 from ui.agent.correction import CorrectionPage
 from ui.agent.navigation import failure_text, show_text, still_here
-from ui.agent.printouts import FOLDER, PRINTOUTS, write_printout
+from ui.agent.printouts import PRINTOUTS, Printout, write_printout
 from ui.shell import Page, UiContext
-from ui.widgets import button, card, clear_layout, label, row
+from ui.widgets import button, card, check_row, clear_layout, label, row
 
 SOURCE_LABELS = {"file": "已扫描提交", "elicence": "电子证照免交", "deferred": "容缺待补交"}
 CHANNEL_LABELS = {"kiosk": "自助终端", "agent": "代办", "cli": "窗口"}
@@ -179,9 +178,9 @@ class DetailPage(Page):
         station, operator, key = self.ctx.station, self.ctx.operator, self.application_id
         self.ctx.bridge.run(lambda: write_printout(station, operator, key, kind), self._printed, self._print_failed)
 
-    def _printed(self, path: Path) -> None:
+    def _printed(self, printout: Printout) -> None:
         if still_here(self):
-            show_text(self.result, f"已生成 PDF，请在本站数据文件夹中打开打印：{FOLDER}/{path.name}")
+            show_text(self.result, printout.message)
 
     def _print_failed(self, exc: BaseException) -> None:
         if still_here(self):
@@ -232,7 +231,7 @@ class DetailPage(Page):
         confirm = button("确认出件", self._hand_over, primary=True, name="confirmHandover")
         return card(label("出件登记", "subtitle"), self.received_by,
                     row(*self.relations.buttons()), row(*self.methods.buttons()),
-                    self.id_checked, self.post_no, self.handover_message,
+                    check_row(self.id_checked), self.post_no, self.handover_message,
                     row(label(""), confirm, stretch_first=True))
 
     def _choices(self, texts: tuple[str, ...], prefix: str) -> QButtonGroup:

@@ -4,7 +4,6 @@ the agent's review (委托书, the applicant's signature on the screen, 容缺) 
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
@@ -13,13 +12,13 @@ from kiosk_app.identity.masking import mask_id_number, mask_name
 from kiosk_app.receipts.queue import JobOutcome
 from kiosk_app.receipts.service import print_receipt
 from ui.agent.navigation import back_to_queue, failure_text, show_text, still_here
-from ui.agent.printouts import FOLDER, PRINTOUTS, write_printout
+from ui.agent.printouts import PRINTOUTS, Printout, write_printout
 from ui.agent.signature import SignaturePad
 from ui.shell import Page, UiContext
 from ui.villager.finish import PRIVACY_NOTICE
 from ui.villager.identify import CardPage
 from ui.villager.scan import ScanPage
-from ui.widgets import button, card, grid_of, label, row
+from ui.widgets import button, card, check_row, grid_of, label, row
 
 LETTER_TEXT = ("授权委托书：委托人自愿委托本站代办员代为提交申请和材料、接收补正通知、领取结果并转交，代办不收费。"
                "提交后请打印委托书，双方签字存档。")
@@ -79,8 +78,9 @@ class AgentReviewPage(Page):
         left.setSpacing(20)
         left.addWidget(card(self.summary))
         # One card for what the applicant agrees to: two cards' margins would push the column past the screen.
-        left.addWidget(card(label(LETTER_TEXT, "hint"), self.letter, label(PRIVACY_NOTICE, "hint"), self.consent,
-                            self.sharing, spacing=10))
+        self.sharing_row = check_row(self.sharing)
+        left.addWidget(card(label(LETTER_TEXT, "hint"), check_row(self.letter), label(PRIVACY_NOTICE, "hint"),
+                            check_row(self.consent), self.sharing_row, spacing=10))
         left.addStretch(1)
         signing = QWidget()
         right = QVBoxLayout(signing)
@@ -89,7 +89,8 @@ class AgentReviewPage(Page):
         right.addWidget(card(row(label("请委托人在框内签名：", "subtitle"),
                                  button("重  签", self.pad.clear, name="clearSignature"), stretch_first=True),
                              self.pad))
-        right.addWidget(card(self.missing, self.allow_missing))
+        self.allow_missing_row = check_row(self.allow_missing)
+        right.addWidget(card(self.missing, self.allow_missing_row))
         right.addWidget(self.problem)
         right.addStretch(1)
         right.addWidget(row(label(""), self.submit_button, stretch_first=True))
@@ -120,10 +121,10 @@ class AgentReviewPage(Page):
                              f"电子证照免提交：{elicences}{signed}")
         missing = [m.name for m in session.missing_scans() if form is None or m.code != form.code]
         self.missing.setText(f"还缺少材料：{'、'.join(missing)}" if missing else "必需材料已齐全。")
-        self.allow_missing.setVisible(bool(missing))
+        self.allow_missing_row.setVisible(bool(missing))
         self.allow_missing.setChecked(False)
         self.consent.setChecked(session.consent_personal_data)
-        self.sharing.setVisible(session.needs_data_sharing_consent())
+        self.sharing_row.setVisible(session.needs_data_sharing_consent())
         self.sharing.setChecked(session.consent_data_sharing)
 
     def _submit(self) -> None:
@@ -219,9 +220,9 @@ class AgentDonePage(Page):
         self.ctx.bridge.run(lambda: write_printout(station, operator, filed.id, kind), self._written,
                             self._write_failed)
 
-    def _written(self, path: Path) -> None:
+    def _written(self, printout: Printout) -> None:
         if still_here(self):
-            self.result.setText(f"已生成 PDF，请在本站数据文件夹中打开打印：{FOLDER}/{path.name}")
+            self.result.setText(printout.message)
 
     def _write_failed(self, exc: BaseException) -> None:
         if still_here(self):

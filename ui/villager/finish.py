@@ -13,7 +13,7 @@ from kiosk_app.identity.masking import mask_id_number, mask_name
 from kiosk_app.receipts.queue import JobOutcome
 from kiosk_app.receipts.service import print_receipt
 from ui.shell import Page, UiContext
-from ui.widgets import button, card, grid_of, label, row
+from ui.widgets import button, card, check_row, grid_of, label, row
 
 PRIVACY_NOTICE = ("个人信息使用说明：您的身份信息、表单和材料只用于办理本事项，加密保存在本机并上报省政务服务平台，"
                   "由承办部门依法使用；本机不会把您的信息用于其他用途，上报成功并过了保存期限后自动删除。")
@@ -40,10 +40,11 @@ class ReviewPage(Page):
         self.problem = label("", "error")
         self.submit_button = button("提  交", self._submit, primary=True, name="submit")
         self.outer.addWidget(card(self.summary))
-        self.outer.addWidget(card(label(PRIVACY_NOTICE, "hint"), self.consent, self.sharing))
+        self.sharing_row = check_row(self.sharing)
+        self.outer.addWidget(card(label(PRIVACY_NOTICE, "hint"), check_row(self.consent), self.sharing_row))
         self.outer.addStretch(1)
         self.outer.addWidget(self.problem)
-        self.outer.addWidget(row(label(""), self.submit_button, stretch_first=True))
+        self.footer_action(self.submit_button)
 
     def enter(self) -> None:
         session = self.ctx.session
@@ -55,7 +56,7 @@ class ReviewPage(Page):
         self.summary.setText(f"办理事项：{session.item.name}\n申请人：{who}\n已扫描材料：{scanned}\n"
                              f"电子证照免提交：{elicences}")
         self.consent.setChecked(session.consent_personal_data)
-        self.sharing.setVisible(session.needs_data_sharing_consent())
+        self.sharing_row.setVisible(session.needs_data_sharing_consent())
         self.sharing.setChecked(session.consent_data_sharing)
         self.problem.setText("")
         self.submit_button.setEnabled(True)

@@ -37,8 +37,7 @@ class FormPage(Page):
         self.outer.addWidget(self.body)
         self.outer.addWidget(self.summary)
         self.outer.addStretch(1)
-        self.outer.addWidget(row(label(""), button("下一步", self._next, primary=True, name="formNext"),
-                                 stretch_first=True))
+        self.footer_action(button("下一步", self._next, primary=True, name="formNext"))
         self.inputs: dict[str, QLineEdit | QButtonGroup] = {}
         self.errors: dict[str, Any] = {}
         self.booleans: set[str] = set()
@@ -53,15 +52,24 @@ class FormPage(Page):
         if item is None:
             return
         values = self.ctx.session.form_values
+        # Portrait leaves no room for a label column (in large text it wrapped one character a line and pushed
+        # the inputs off the screen): there each label sits above its input.
+        stacked = self.ctx.theme.orientation == "portrait"
         for r, field in enumerate(item.form_fields):
             mark = "（必填）" if field.required else ""
-            self.grid.addWidget(label(f"{field.label}{mark}", wrap=True), r * 2, 0)
-            self.grid.addWidget(self._input(field, values.get(field.key)), r * 2, 1)
+            caption = label(f"{field.label}{mark}", wrap=True)
             error = label("", "error")
             error.hide()
             self.errors[field.key] = error
-            self.grid.addWidget(error, r * 2 + 1, 1)
-        self.grid.setColumnStretch(1, 1)
+            if stacked:
+                self.grid.addWidget(caption, r * 3, 0)
+                self.grid.addWidget(self._input(field, values.get(field.key)), r * 3 + 1, 0)
+                self.grid.addWidget(error, r * 3 + 2, 0)
+            else:
+                self.grid.addWidget(caption, r * 2, 0)
+                self.grid.addWidget(self._input(field, values.get(field.key)), r * 2, 1)
+                self.grid.addWidget(error, r * 2 + 1, 1)
+        self.grid.setColumnStretch(0 if stacked else 1, 1)
 
     def _input(self, field: FieldView, value: Any) -> QWidget:
         if field.prefill == "id_number" and value:
@@ -83,7 +91,10 @@ class FormPage(Page):
                 group.addButton(b, i)
                 buttons.append(b)
             self.inputs[field.key] = group
-            # Many choices (a list of banks) wrap onto rows instead of running off the screen.
+            # Many choices (a list of banks) wrap onto rows instead of running off the screen; portrait has room
+            # for two short ones side by side, or one long one.
+            if self.ctx.theme.orientation == "portrait":
+                return grid_of(buttons, 1 if max(len(c) for c in choices) > 6 else 2)
             return row(*buttons) if len(buttons) <= 3 else grid_of(buttons, 3)
         edit = QLineEdit("" if value is None else str(value))
         edit.setObjectName(f"field_{field.key}")

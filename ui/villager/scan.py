@@ -39,16 +39,15 @@ class ScanPage(Page):
             grid.addWidget(side, 0, 0)
             grid.addWidget(self.preview, 0, 1)
             grid.setColumnStretch(1, 1)
-        else:
+        else:  # portrait: the picture takes the height the list does not need
             grid.addWidget(self.preview, 0, 0)
             grid.addWidget(side, 1, 0)
+            grid.setRowStretch(0, 1)
+            side_box.setContentsMargins(0, 0, 0, 0)
         self.outer.addWidget(body, 1)
         self.outer.addWidget(self.message)
-        bottom = QWidget()
-        bottom_box = QGridLayout(bottom)
-        bottom_box.addWidget(self.capture_button, 0, 0)
-        bottom_box.addWidget(self.next_button, 0, 1)
-        self.outer.addWidget(bottom)
+        self.outer.addWidget(self.capture_button)
+        self.footer_action(self.next_button)
         self.current_code: str | None = None
 
     # ---- materials list ------------------------------------------------------------------------------------
