@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication
 from ui.bridge import Bridge
 from ui.shell import KioskWindow, UiContext
 from ui.speech import Voice
+from ui.stall_watch import StallWatch, log_stall
 from ui.station_link import StationLink, StationServices, services_for
 from ui.theme import Orientation, Theme
 
@@ -146,9 +147,14 @@ def run(home: Path, *, role: str = "villager", fullscreen: bool = False, orienta
     heartbeat = QTimer()
     heartbeat.timeout.connect(lambda: None)
     heartbeat.start(500)
+    # Any stall of the screen over 100 ms goes to the log with the code that held it (a light watch: one ping
+    # every 50 ms, a stack sample only while an answer is late).
+    watch = StallWatch(pace_s=0.05, sample_s=0.05, keep=False, report=log_stall)
+    watch.start()
     try:
         code = app.exec()
     finally:
+        watch.stop()
         if ctx.link.ready:
             if ctx.sync is not None:
                 ctx.sync.stop()
