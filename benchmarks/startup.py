@@ -145,7 +145,8 @@ def main() -> int:
         memory = sessions(args.sessions, home)
         growth = memory["growth"]
         print(f"memory: {memory} -> growth {growth:.1%} (target <= 10%: {'met' if growth <= 0.10 else 'NOT met'})")
-    return 0
+    sys.stdout.flush()
+    os._exit(0)  # PySide6 6.12 may crash in its own exit-time teardown; the report is out
 
 
 if __name__ == "__main__":
