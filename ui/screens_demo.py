@@ -13,7 +13,7 @@ from kiosk_app.station import Station
 from ui.app import application, make_context, role_window, villager_window
 from ui.shell import KioskWindow
 from ui.theme import Theme
-from ui.tour import villager_tour
+from ui.tour import villager_tour, wait_until
 
 VARIANTS: Final = (
     ("landscape", Theme("landscape")),
@@ -57,6 +57,7 @@ def tour_role(home: Path, role: str, theme: Theme, out: Path, prefix: str) -> li
         window.show()
         window.preload()  # as `kiosk run` does once the station is open
         try:
+            wait_until(lambda: window.preloaded)  # a kiosk is touched seconds after it boots, not at once
             return _tour(role, station, window, out, prefix)
         finally:
             window.close()

@@ -240,10 +240,24 @@ class KioskWindow(QMainWindow):
         return self.pages[name]
 
     def preload(self) -> None:
-        """Import every page's module on a worker, so that no first visit waits for its imports on the GUI
-        thread (the scan page brings OpenCV and numpy: a quarter of a second)."""
+        """Get every page ready before anyone asks for it: the modules are imported on a worker (the scan page
+        brings OpenCV and numpy: a quarter of a second), then the pages are built on the GUI thread one per turn
+        of the event loop (a page with many styled widgets takes up to 100 ms to build), so that a first visit
+        only shows a page instead of importing and building it while the person waits."""
         modules = sorted({kind.partition(":")[0] for kind in self.page_types.values() if isinstance(kind, str)})
-        self.ctx.bridge.run(lambda: [importlib.import_module(module) for module in modules], lambda _loaded: None)
+        self.ctx.bridge.run(lambda: [importlib.import_module(module) for module in modules],
+                            lambda _loaded: self._build_next([n for n in self.page_types if n not in self.pages]))
+
+    @property
+    def preloaded(self) -> bool:
+        return all(name in self.pages for name in self.page_types)
+
+    def _build_next(self, names: list[str]) -> None:
+        while names and names[0] in self.pages:
+            names.pop(0)
+        if names:
+            self.page(names.pop(0))
+            QTimer.singleShot(0, lambda: self._build_next(names))
 
     @property
     def current(self) -> Page:
