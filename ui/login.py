@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtWidgets import QGridLayout, QLineEdit, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLineEdit, QWidget
 
 from kiosk_app.accounts import ROLE_TITLES, Operator, Role, log_in
 from ui.shell import Page, UiContext
@@ -42,9 +43,18 @@ class LoginPage(Page):
         zero.setProperty("key", True)
         grid.addWidget(zero, 3, 1)
         grid.addWidget(button("登录", self.submit, primary=True, name="login"), 3, 2)
-        self.outer.addWidget(card(label(f"{ROLE_TITLES[self.role]}请登录", "subtitle"), self.username, self.pin,
-                                  self.message))
-        self.outer.addWidget(pad)
+        fields = card(label(f"{ROLE_TITLES[self.role]}请登录", "subtitle"), self.username, self.pin, self.message)
+        if ctx.theme.orientation == "landscape":  # side by side: in large text, stacked, 登录 left the screen
+            both = QWidget()
+            columns = QHBoxLayout(both)
+            columns.setContentsMargins(0, 0, 0, 0)
+            columns.setSpacing(40)
+            columns.addWidget(fields, 1, Qt.AlignmentFlag.AlignTop)
+            columns.addWidget(pad, 1)
+            self.outer.addWidget(both)
+        else:
+            self.outer.addWidget(fields)
+            self.outer.addWidget(pad)
         self.outer.addStretch(1)
 
     def enter(self) -> None:

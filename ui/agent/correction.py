@@ -64,18 +64,15 @@ class CorrectionPage(Page):
         else:
             grid.addWidget(self.preview, 0, 0)
             grid.addWidget(side, 1, 0)
+            grid.setRowStretch(0, 1)
         self.capture_button = button("拍  照", self._capture, primary=True, name="correctionCapture")
         self.submit_button = button("提交补正", self._submit, name="submitCorrection")
-        bottom = QWidget()
-        bottom_box = QGridLayout(bottom)
-        bottom_box.setContentsMargins(0, 0, 0, 0)
-        bottom_box.addWidget(self.capture_button, 0, 0)
-        bottom_box.addWidget(self.submit_button, 0, 1)
         self.outer.addWidget(self.case)
         self.outer.addWidget(self.reason)
         self.outer.addWidget(body, 1)
         self.outer.addWidget(self.message)
-        self.outer.addWidget(bottom)
+        self.outer.addWidget(self.capture_button)
+        self.footer_action(self.submit_button)
 
     def open(self, detail: dict[str, Any], on_done: Callable[[str], None] | None = None) -> None:
         """Start correcting the case `detail` (as the detail page loaded it); `on_done(notice)` on success,

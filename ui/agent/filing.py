@@ -44,7 +44,7 @@ class AgentScanPage(ScanPage):
 
     def __init__(self, ctx: UiContext) -> None:
         super().__init__(ctx)
-        self.outer.addWidget(button("材料暂缺，先去核对（可容缺受理）", self._skip, name="scanSkip"))
+        self.footer_action(button("材料暂缺，先去核对（可容缺受理）", self._skip, name="scanSkip"))
 
     def _skip(self) -> None:
         self.preview.stop()
@@ -93,7 +93,7 @@ class AgentReviewPage(Page):
         right.addWidget(card(self.missing, self.allow_missing_row))
         right.addWidget(self.problem)
         right.addStretch(1)
-        right.addWidget(row(label(""), self.submit_button, stretch_first=True))
+        self.footer_action(self.submit_button)
         if ctx.theme.orientation == "landscape":
             both = QWidget()
             columns = QHBoxLayout(both)

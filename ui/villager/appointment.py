@@ -426,7 +426,7 @@ class ConfirmPage(_Step):
                                    "来不了可以在本机刷身份证取消。", "hint"))
         self.outer.addWidget(self.problem)
         self.outer.addStretch(1)
-        self.outer.addWidget(row(label(""), self.confirm_button, stretch_first=True))
+        self.footer_action(self.confirm_button)
 
     def enter(self) -> None:
         identity, draft = self.ctx.session.identity, self.draft

@@ -180,7 +180,7 @@ class EvaluatePage(Page):
         self.outer.addWidget(holder_low)
         self.outer.addWidget(self.status)
         self.outer.addStretch(1)
-        self.outer.addWidget(row(label(""), self.send, stretch_first=True))
+        self.footer_action(self.send)
         self.done_timer = QTimer(self)
         self.done_timer.setSingleShot(True)
         self.done_timer.timeout.connect(self.ctx.home)
