@@ -274,10 +274,7 @@ class KioskWindow(QMainWindow):
         elif remember and self.stack.currentWidget() is not None and self.current is not page:
             self.history.append(self.current.name)
         self.stack.setCurrentWidget(self.frames[name])
-        for other in self.pages.values():
-            for action in other.footer_actions:
-                action.setVisible(other is page)
-        self.footer.setVisible(self.show_footer or bool(page.footer_actions))
+        self.show_actions_of(page)
         at_home = name == self.home_name
         self.back_button.setVisible(bool(self.history) and not at_home)
         self.home_button.setVisible(not at_home)
@@ -286,6 +283,13 @@ class KioskWindow(QMainWindow):
         if page.prompt:
             self.ctx.voice.say(page.prompt)
         self.refresh_sync_badge()  # a filing or a sync may have just changed it
+
+    def show_actions_of(self, page: Page) -> None:
+        """The footer shows `page`'s actions and no other page's."""
+        for other in self.pages.values():
+            for action in other.footer_actions:
+                action.setVisible(other is page)
+        self.footer.setVisible(self.show_footer or bool(page.footer_actions))
 
     def back(self) -> None:
         if self.history:

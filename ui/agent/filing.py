@@ -44,7 +44,7 @@ class AgentScanPage(ScanPage):
 
     def __init__(self, ctx: UiContext) -> None:
         super().__init__(ctx)
-        self.footer_action(button("材料暂缺，先去核对（可容缺受理）", self._skip, name="scanSkip"))
+        self.capture_row.addWidget(button("材料暂缺，先去核对（可容缺受理）", self._skip, name="scanSkip"), 1)
 
     def _skip(self) -> None:
         self.preview.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk_app.materials.scanning import ScanResult, process_capture
 from kiosk_app.self_service import CapturedPage
@@ -46,7 +46,11 @@ class ScanPage(Page):
             side_box.setContentsMargins(0, 0, 0, 0)
         self.outer.addWidget(body, 1)
         self.outer.addWidget(self.message)
-        self.outer.addWidget(self.capture_button)
+        capture_row = QWidget()
+        self.capture_row = QHBoxLayout(capture_row)  # an agent's page adds its 容缺 way on beside 拍照
+        self.capture_row.setContentsMargins(0, 0, 0, 0)
+        self.capture_row.addWidget(self.capture_button, 2)
+        self.outer.addWidget(capture_row)
         self.footer_action(self.next_button)
         self.current_code: str | None = None
 
