@@ -50,9 +50,21 @@ def button(text: str, on_click: Callable[[], None] | None = None, *, primary: bo
     return widget
 
 
+_NO_LINE_START = frozenset("）)】」』，。、；：！？”’")
+
+
 def wrapped(text: str, width: int) -> str:
-    """Break a long Chinese name into lines of at most `width` characters (buttons do not wrap by themselves)."""
-    return "\n".join(text[i:i + width] for i in range(0, len(text), width)) if len(text) > width else text
+    """Break a long Chinese name into lines of about `width` characters (buttons do not wrap by themselves).
+    Closing brackets and punctuation stay at the end of a line rather than starting one alone."""
+    lines: list[str] = []
+    for i in range(0, len(text), width):
+        chunk = text[i:i + width]
+        while lines and chunk and chunk[0] in _NO_LINE_START:
+            lines[-1] += chunk[0]
+            chunk = chunk[1:]
+        if chunk:
+            lines.append(chunk)
+    return "\n".join(lines)
 
 
 def grid_of(widgets: Sequence[QWidget], columns: int, spacing: int = 16) -> QWidget:
