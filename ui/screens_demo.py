@@ -23,7 +23,8 @@ VARIANTS: Final = (
 )
 ROLES: Final = ("villager", "agent", "technician")
 SIMULATED_DEVICES: Final = {"devices.id_reader": "sim://she", "devices.ssc_reader": "sim://elderly",
-                            "devices.camera": "sim://a4?seed=5", "devices.receipt_printer": "sim://"}
+                            "devices.camera": "sim://a4?seed=5", "devices.receipt_printer": "sim://",
+                            "devices.a4_printer": "sim://"}
 
 
 def use_simulators(station: Station) -> None:
