@@ -183,8 +183,7 @@ class AgentDonePage(Page):
         self.outer.addWidget(grid_of(papers, 3 if ctx.theme.orientation == "landscape" else 2))
         self.outer.addWidget(self.result)
         self.outer.addStretch(1)
-        self.outer.addWidget(row(label(""), button("返回工作台", partial(back_to_queue, ctx), primary=True,
-                                                   name="backToQueue"), stretch_first=True))
+        self.footer_action(button("返回工作台", partial(back_to_queue, ctx), primary=True, name="backToQueue"))
 
     def enter(self) -> None:
         filed = self.ctx.session.filed
