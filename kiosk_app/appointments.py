@@ -2,9 +2,10 @@
 
 A villager swipes the card, picks an item, a day and a slot; the booking is one write transaction that counts the
 slot's bookings and the person's open ones and inserts the row, so the capacity and the per-person limit hold
-even when two bookings race on the single writer. Kiosks do not share a database: each station's counter has its
-own book. Slots are the station's local wall-clock time; past slots and closed days are never offered, and
-public holidays are not known (see `kiosk_app.appointment_hours`).
+even when two bookings race on the single writer. An agent may book the same way for a villager at the counter
+or on the phone (代约, `book_for`): the same transaction, the agent recorded as the actor. Kiosks do not share
+a database: each station's counter has its own book. Slots are the station's local wall-clock time; past slots
+and closed days are never offered, and public holidays are not known (see `kiosk_app.appointment_hours`).
 
 Personal data (name, ID number, phone) is stored encrypted; a person finds only their own appointments, by the
 keyed hash of the ID number. Staff lists show names masked unless an agent asks for them in clear, and every
@@ -27,7 +28,7 @@ from kiosk_app.accounts import Operator, Permission, ensure_active, require
 from kiosk_app.appointment_hours import OpeningHours, day_label, parse_hours, range_label
 from kiosk_app.config import Settings
 from kiosk_app.errors import InvalidInput, KioskError, NotFound
-from kiosk_app.identity import Identity
+from kiosk_app.identity import Identity, manual_identity
 from kiosk_app.identity.masking import mask_id_number, mask_name
 from local_db.database import Database
 from local_db.models import Appointment, ServiceItem, utcnow
@@ -35,6 +36,7 @@ from local_db.models import Appointment, ServiceItem, utcnow
 BOOKING_PREFIX: Final = "YY"
 MAX_PER_DAY: Final = 999  # three digits in the booking number
 OTHER_ITEM_NAME: Final = "其他事项"  # the villager explains at the counter
+MAX_TYPED_NAME: Final = 30  # characters of a name an agent types (代约 by phone)
 
 
 class AppointmentState(StrEnum):
@@ -226,39 +228,35 @@ def book(db: Database, rules: AppointmentRules, *, identity: Identity, item: Ite
          channel: str = "kiosk", actor: str = "kiosk", now: datetime | None = None) -> AppointmentView:
     """Book `start` on `day` for the card holder. Checked again inside the write: the slot still has room, the
     person holds no place in it yet and has fewer than the allowed open appointments."""
-    moment = local_now(now)
-    end = _slot_end(rules, day, start, moment)
-    name = item.name.strip()
-    if not name or len(name) > 200:
-        raise InvalidInput("请选择要预约办理的事项。", field="item")
-    lookup = db.cipher.lookup_hash(identity.id_number, "id_number")
+    return _book(db, rules, identity, item, day, start, channel=channel, actor=actor, operator=None, now=now)
 
-    def job(session: Session) -> AppointmentView:
-        taken = session.scalar(select(func.count()).select_from(Appointment).where(
-            Appointment.day == day, Appointment.slot_start == start, Appointment.state.in_(HOLDING))) or 0
-        mine = list(session.scalars(select(Appointment).where(
-            Appointment.person_lookup == lookup, Appointment.state.in_(OPEN), Appointment.day >= moment.date())))
-        same = next((a for a in mine if a.day == day and a.slot_start == start), None)
-        if same is not None:
-            raise InvalidInput(f"您已预约了这个时间段（预约号 {same.booking_no}），不用重复预约。")
-        upcoming = [a for a in mine if datetime.combine(a.day, a.slot_end) > moment]
-        if len(upcoming) >= rules.max_open_per_person:
-            raise InvalidInput(f"您已有 {len(upcoming)} 个未到期的预约，每人最多同时预约 "
-                               f"{rules.max_open_per_person} 个；请先办完或取消一个再预约。")
-        if taken >= rules.capacity:
-            raise SlotFull("这个时间段刚刚约满了，请选其他时间。")
-        at = utcnow()
-        row = Appointment(
-            id=str(uuid.uuid4()), booking_no=_next_booking_no(session, day), station_code=rules.station_code,
-            day=day, slot_start=start, slot_end=end, item_code=item.code, item_name=name, person_lookup=lookup,
-            person_name=identity.name, id_number=identity.id_number, phone=identity.phone,
-            state=AppointmentState.BOOKED.value, channel=channel, created_by=actor, updated_by=actor,
-            created_at=at, updated_at=at)
-        session.add(row)
-        _audit(session, row, "appointment.book", actor)
-        return _view(row, unmask=False)
 
-    return db.write(job)
+@dataclass(frozen=True)
+class TypedPerson:
+    """A villager the agent books for without a card on the reader (they phoned): name and ID number as typed."""
+
+    name: str
+    id_number: str
+
+    def identity(self) -> Identity:
+        """The typed person as an `Identity` (card type 手工录入), or `InvalidInput` saying what to correct."""
+        name = " ".join(self.name.split())
+        if not name:
+            raise InvalidInput("请填写预约人的姓名。", field="name")
+        if len(name) > MAX_TYPED_NAME:
+            raise InvalidInput(f"姓名最多 {MAX_TYPED_NAME} 个字，请核对。", field="name")
+        return manual_identity(name, self.id_number)  # the ID number's own checks, check digit included
+
+
+def book_for(db: Database, rules: AppointmentRules, operator: Operator | None, *, identity: Identity | TypedPerson,
+             item: ItemChoice, day: date, start: time, now: datetime | None = None) -> AppointmentView:
+    """代约: an agent books for a villager at the counter (card on the agent's reader) or on the phone (name and
+    ID number typed). The same checks as `book` in the same transaction; the agent is the actor."""
+    require(operator, Permission.MANAGE_APPOINTMENTS)
+    assert operator is not None
+    person = identity.identity() if isinstance(identity, TypedPerson) else identity
+    return _book(db, rules, person, item, day, start, channel="agent", actor=operator.actor, operator=operator,
+                 now=now)
 
 
 def own_upcoming(db: Database, identity: Identity, *, now: datetime | None = None) -> list[AppointmentView]:
@@ -351,6 +349,48 @@ def cancel_by_staff(db: Database, appointment_id: str, operator: Operator | None
 
 
 # ---- inside ----------------------------------------------------------------------------------------------------
+
+
+def _book(db: Database, rules: AppointmentRules, identity: Identity, item: ItemChoice, day: date, start: time, *,
+          channel: str, actor: str, operator: Operator | None, now: datetime | None) -> AppointmentView:
+    """The one booking transaction, for the card holder at the kiosk (`operator` None) or an agent's 代约 (the
+    account re-checked inside the write, and the messages speak of 预约人 rather than 您)."""
+    moment = local_now(now)
+    end = _slot_end(rules, day, start, moment)
+    name = item.name.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("请选择要预约办理的事项。", field="item")
+    lookup = db.cipher.lookup_hash(identity.id_number, "id_number")
+    who = "您" if operator is None else "预约人"
+
+    def job(session: Session) -> AppointmentView:
+        if operator is not None:
+            ensure_active(session, operator)
+        taken = session.scalar(select(func.count()).select_from(Appointment).where(
+            Appointment.day == day, Appointment.slot_start == start, Appointment.state.in_(HOLDING))) or 0
+        mine = list(session.scalars(select(Appointment).where(
+            Appointment.person_lookup == lookup, Appointment.state.in_(OPEN), Appointment.day >= moment.date())))
+        same = next((a for a in mine if a.day == day and a.slot_start == start), None)
+        if same is not None:
+            raise InvalidInput(f"{who}已预约了这个时间段（预约号 {same.booking_no}），不用重复预约。")
+        upcoming = [a for a in mine if datetime.combine(a.day, a.slot_end) > moment]
+        if len(upcoming) >= rules.max_open_per_person:
+            raise InvalidInput(f"{who}已有 {len(upcoming)} 个未到期的预约，每人最多同时预约 "
+                               f"{rules.max_open_per_person} 个；请先办完或取消一个再预约。")
+        if taken >= rules.capacity:
+            raise SlotFull("这个时间段刚刚约满了，请选其他时间。")
+        at = utcnow()
+        row = Appointment(
+            id=str(uuid.uuid4()), booking_no=_next_booking_no(session, day), station_code=rules.station_code,
+            day=day, slot_start=start, slot_end=end, item_code=item.code, item_name=name, person_lookup=lookup,
+            person_name=identity.name, id_number=identity.id_number, phone=identity.phone,
+            state=AppointmentState.BOOKED.value, channel=channel, created_by=actor, updated_by=actor,
+            created_at=at, updated_at=at)
+        session.add(row)
+        _audit(session, row, "appointment.book", actor, channel=channel)
+        return _view(row, unmask=False)
+
+    return db.write(job)
 
 
 def _days(first: date, last: date) -> list[date]:

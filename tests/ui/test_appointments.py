@@ -1,6 +1,6 @@
 """预约 on the screens, end to end on the simulators: the villager swipes the card, books, takes the printed slip
 (read back from the ESC/POS emulator), cancels; the idle timeout wipes them; the agent sees the booking masked,
-shows names on request and records the arrival."""
+shows names on request and records the arrival; the agent books for a villager (代约) by card or typed in."""
 
 from __future__ import annotations
 
@@ -10,17 +10,20 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLineEdit, QPushButton
 from sqlalchemy import select
 
 import devices.printing.factory as factory
 from devices.printing.document import PrinterProfile
 from devices.printing.printer import ReceiptPrinter
 from devices.simulators.escpos_decoder import decode
+from kiosk_app.identity import CardType, make_id_number
 from kiosk_app.identity.masking import mask_id_number, mask_name
 from kiosk_app.station import Station
 from local_db.models import Appointment
 from tests.accounts import AGENT_PIN, make_staff
+from ui.agent.navigation import BOOKING_PAGES
 from ui.agent.tour import enter_credentials, press
 from ui.agent.window import agent_window
 from ui.app import make_context, villager_window
@@ -185,5 +188,97 @@ def test_the_agent_sees_the_booking_masked_and_records_the_arrival(villager: Kio
         on_page(agent, "login")
         leftovers = " ".join(visible_texts(agent))
         assert name not in leftovers and mask_id_number(number) not in leftovers and booking_no not in leftovers
+    finally:
+        close_window(agent)
+
+
+def open_book_for(station: Station) -> KioskWindow:
+    """An agent logged in, on 预约管理, pressing 代约."""
+    make_staff(station.db)
+    agent = open_window(station, "agent")
+    enter_credentials(agent, "wangli", AGENT_PIN)
+    on_page(agent, "queue")
+    press(agent, "openAppointments")
+    on_page(agent, "appointments")
+    wait_until(lambda: "没有预约" in label_text(agent, "status"))
+    press(agent, "bookFor")
+    on_page(agent, "appointment_for")
+    return agent
+
+
+def booking_pages_text(agent: KioskWindow) -> str:
+    return " ".join(t for name in BOOKING_PAGES if name in agent.pages for t in visible_texts(agent.pages[name]))
+
+
+def test_an_agent_books_for_a_villager_at_the_counter(station: Station, printers: list[Any], qtbot: Any) -> None:
+    agent = open_book_for(station)
+    try:
+        on_page(agent, "appointment_item")  # the simulated card on the counter's reader
+        identity = agent.ctx.session.identity
+        assert identity is not None
+        name, number = identity.name, identity.id_number
+        press_first(agent, "item_")
+        on_page(agent, "appointment_day")
+        press_first(agent, "day_")
+        on_page(agent, "appointment_slot")
+        press_first(agent, "slot_")
+        on_page(agent, "appointment_confirm")
+        summary = label_text(agent, "summary")
+        assert mask_name(name) in summary and name not in summary and number not in summary
+        click(agent, "confirmAppointment")
+        on_page(agent, "appointment_booked")
+        assert not agent.back_button.isVisible()
+        wait_until(lambda: "已打印" in label_text(agent, "printing"))
+        booking_no = label_text(agent, "number")
+        [slip] = [decode(job) for printer in printers for job in printer.emulator.jobs]
+        assert booking_no in slip.text and mask_name(name) in slip.text
+        assert number not in slip.text and name not in slip.text
+        row = station.db.read(lambda s: s.scalar(select(Appointment)))
+        assert row is not None and row.booking_no == booking_no
+        assert (row.channel, row.created_by, row.person_name) == ("agent", "agent:wangli", name)
+
+        finish = agent.findChild(QPushButton, "appointmentFinish")
+        assert finish is not None and finish.text() == "完成，返回预约列表"
+        click(agent, "appointmentFinish")
+        on_page(agent, "appointments")  # on the booking's day, which need not be today
+        wait_until(lambda: "共 1 个预约" in label_text(agent, "status"))
+        texts = " ".join(visible_texts(agent.current))
+        assert booking_no in texts and f"预约号 {booking_no}" in label_text(agent, "message")
+        assert mask_name(name) in texts and mask_id_number(number) in texts
+        assert name not in texts and number not in texts  # masked by default
+        assert agent.ctx.session.empty  # the villager is forgotten, on every booking page too
+        assert mask_name(name) not in booking_pages_text(agent) and booking_no not in booking_pages_text(agent)
+        click(agent, "back")  # only the queue lies behind the list, not the booking's steps
+        on_page(agent, "queue")
+    finally:
+        close_window(agent)
+
+
+def test_an_agent_types_in_a_villager_who_phoned(station: Station, printers: list[Any], qtbot: Any) -> None:
+    number = make_id_number("331123", date(1962, 9, 3), 311)
+    agent = open_book_for(station)
+    try:
+        name_edit = agent.current.findChild(QLineEdit, "typedName")
+        number_edit = agent.current.findChild(QLineEdit, "typedIdNumber")
+        assert name_edit is not None and number_edit is not None
+        # Typing (keys: QTest cannot type Chinese) stops the reader: a card cannot replace the person typed in.
+        QTest.keyClicks(number_edit, number[:-1] + ("1" if number[-1] == "0" else "0"))
+        assert "读卡已暂停" in label_text(agent, "status")
+        name_edit.setText("雷金土")
+        click(agent, "typedNext")
+        assert "校验码不对" in label_text(agent, "problem") and agent.current.name == "appointment_for"
+        number_edit.clear()
+        QTest.keyClicks(number_edit, number)
+        click(agent, "typedNext")
+        on_page(agent, "appointment_item")
+        QTest.qWait(300)  # a card read that was under way when typing began does not take over
+        identity = agent.ctx.session.identity
+        assert identity is not None and identity.card_type is CardType.MANUAL and identity.id_number == number
+        agent.pretend_idle(agent.ctx.theme.idle_seconds + 1)  # walking away logs out and forgets the person
+        on_page(agent, "login")
+        assert agent.ctx.session.empty
+        leftovers = " ".join(visible_texts(agent))
+        assert "雷金土" not in leftovers and number not in leftovers and mask_name("雷金土") not in leftovers
+        assert station.db.read(lambda s: s.scalar(select(Appointment))) is None
     finally:
         close_window(agent)

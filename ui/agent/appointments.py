@@ -1,7 +1,9 @@
 """预约管理 for the agent: one day's appointments (today, or one of the next bookable days) with what to do next,
 到达 / 办结 / 未到 / 取消 and a reprinted slip. Names and ID numbers are masked, since the counter's screen faces
-the hall; "显示全名" shows them in clear while the agent needs them. The rules are kiosk_app's: a technician or
-a logged-out window gets the plain refusal from `kiosk_app.appointments`, not a hidden button."""
+the hall; "显示全名" shows them in clear while the agent needs them. "代约" books for a villager at the counter or
+on the phone (ui.agent.appointment_booking) and comes back here to the booking's day. The rules are
+kiosk_app's: a technician or a logged-out window gets the plain refusal from `kiosk_app.appointments`, not a
+hidden button."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from kiosk_app.appointments import (
 from kiosk_app.receipts.appointment_slip import print_appointment_slip
 from kiosk_app.receipts.queue import JobOutcome
 from kiosk_app.station import Station
-from ui.agent.navigation import failure_text, show_text, still_here
+from ui.agent.navigation import BOOK_FOR, end_booking, failure_text, show_text, still_here
 from ui.shell import Page, UiContext
 from ui.theme import BAD, OK, WARN
 from ui.widgets import button, clear_layout, grid_of, label, row
@@ -103,6 +105,7 @@ class AppointmentsPage(Page):
         self.unmask = False
         self.entries: list[AppointmentView] = []
         self.confirming: str | None = None  # the appointment whose 取消 waits for a second press
+        self.notice = ""  # said once on the next visit: the booking a 代约 has just made
         self.status = label("", "subtitle")
         self.counts = label("", "hint")
         self.counts.hide()
@@ -110,7 +113,9 @@ class AppointmentsPage(Page):
         self.unmask_button.setCheckable(True)
         self.unmask_button.setProperty("choice", True)
         self.outer.addWidget(row(self.status, self.unmask_button,
-                                 button("刷新", self.enter, name="refreshAppointments"), stretch_first=True))
+                                 button("刷新", self.enter, name="refreshAppointments"),
+                                 button("代约", lambda: self.ctx.go(BOOK_FOR), primary=True, name="bookFor"),
+                                 stretch_first=True))
         self.days_holder = QWidget()
         self.days_box = QVBoxLayout(self.days_holder)
         self.days_box.setContentsMargins(0, 0, 0, 0)
@@ -130,9 +135,17 @@ class AppointmentsPage(Page):
         self.day_buttons: dict[date, QPushButton] = {}
 
     def enter(self) -> None:
+        end_booking(self.ctx)  # back from a 代约, finished or not: its villager is forgotten
         self.confirming = None
-        self._say("")
+        self._say(self.notice)
+        self.notice = ""
         self._load()
+
+    def show_booking(self, booked: AppointmentView) -> None:
+        """On the next visit, show the day of a booking just made for a villager, and say so."""
+        self.day = booked.day
+        self.notice = (f"已为 {booked.person} 代约 {booked.day_label} {booked.slot_label}，"
+                       f"预约号 {booked.booking_no}。")
 
     def _load(self) -> None:
         self.status.setText("正在读取……")
@@ -226,6 +239,7 @@ class AppointmentsPage(Page):
     def clear_personal_data(self) -> None:
         self.entries = []
         self.confirming = None
+        self.notice = ""
         self.unmask = False
         self.unmask_button.setChecked(False)
         self.unmask_button.setText("显示全名")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PySide6.QtWidgets import QLabel
 
 from ui.shell import Page, UiContext
@@ -10,6 +12,9 @@ QUEUE = "queue"
 APPOINTMENTS = "appointments"  # 预约管理, opened from the work queue
 # Pages of one proxy filing: what they show belongs to the applicant being served and is cleared between two.
 FILING_PAGES = ("card", "services", "guide", "form", "scan", "review", "done")
+BOOK_FOR = "appointment_for"  # 代约: who the appointment is for, then the villager's own booking steps
+BOOKING_PAGES = (BOOK_FOR, "appointment_item", "appointment_day", "appointment_slot", "appointment_confirm",
+                 "appointment_booked")
 
 
 def still_here(page: Page) -> bool:
@@ -35,11 +40,20 @@ def show_text(widget: QLabel, text: str) -> None:
 def end_filing(ctx: UiContext) -> None:
     """Forget the applicant of a proxy filing, finished or abandoned: the session and every filing page (a
     signature left on the pad must never appear under the next applicant's case)."""
+    _forget(ctx, FILING_PAGES)
+
+
+def end_booking(ctx: UiContext) -> None:
+    """Forget the villager of a 代约, booked or abandoned: the session and every booking page."""
+    _forget(ctx, BOOKING_PAGES)
+
+
+def _forget(ctx: UiContext, names: Iterable[str]) -> None:
     ctx.session.wipe()
     window = ctx.window
     if window is None:
         return
-    for name in FILING_PAGES:
+    for name in names:
         page = window.pages.get(name)  # pages not built yet hold nothing
         if page is not None:
             page.clear_personal_data()
@@ -48,6 +62,14 @@ def end_filing(ctx: UiContext) -> None:
 def back_to_queue(ctx: UiContext) -> None:
     """Leave a filing for the work queue (which ends the filing): the agent stays logged in."""
     ctx.go(QUEUE)
+
+
+def back_to_appointments(ctx: UiContext) -> None:
+    """After a 代约: the day list, with only the work queue behind it (not the booking's steps)."""
+    window = ctx.window
+    assert window is not None
+    window.history[:] = [QUEUE]
+    window.show_page(APPOINTMENTS, remember=False)
 
 
 def forget_history(ctx: UiContext) -> None:

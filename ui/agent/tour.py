@@ -25,7 +25,7 @@ from kiosk_app.station import Station
 from local_db.models import Application
 from ui.agent.signature import SignaturePad
 from ui.shell import KioskWindow
-from ui.tour import click, fill_form, on_page, shoot, wait_until
+from ui.tour import click, fill_form, on_page, press_first, shoot, wait_until
 
 TOUR_USERNAME: Final = "tour.agent"
 TOUR_PIN: Final = "258036"
@@ -155,7 +155,8 @@ def seed_appointments(station: Station, count: int = 3) -> date | None:
 
 def appointments_tour(window: KioskWindow, out: Path, prefix: str) -> list[Path]:
     """From the figures page: back to the queue, open 预约管理 on the day the villagers booked, and record the
-    first one's arrival (or, on a later day, cancel it: arrival is recorded on the day only)."""
+    first one's arrival (or, on a later day, cancel it: arrival is recorded on the day only); then book for a
+    villager who phoned (代约)."""
     day = seed_appointments(window.ctx.station)
     press(window, "back")
     on_page(window, "queue")
@@ -174,6 +175,44 @@ def appointments_tour(window: KioskWindow, out: Path, prefix: str) -> list[Path]
         press(window, "cancel_0")  # the second press confirms
     wait_until(lambda: "已改为" in text_of(window, "message"))
     shots.append(shoot(window, out, f"{prefix}-15b-appointments-marked"))
+    return shots + book_for_tour(window, out, prefix)
+
+
+def book_for_tour(window: KioskWindow, out: Path, prefix: str) -> list[Path]:
+    """From 预约管理: 代约 for a villager who phoned (typed in: the reader's simulated card would otherwise be read
+    at once), through the villager's booking steps in the agent's window, back to the list with the booking."""
+    person = sample_people()[3]  # not one of the villagers `seed_appointments` booked for
+    press(window, "bookFor")
+    on_page(window, "appointment_for")
+    number = window.current.findChild(QLineEdit, "typedIdNumber")
+    name = window.current.findChild(QLineEdit, "typedName")
+    assert number is not None and name is not None
+    QTest.keyClicks(number, person.id_number)  # typing stops the reader
+    name.setText(person.name)  # QTest types no Chinese
+    shots = [shoot(window, out, f"{prefix}-15c-book-for-who")]
+    press(window, "typedNext")
+    on_page(window, "appointment_item")
+    wait_until(lambda: window.current.findChild(QPushButton, "item_0") is not None)
+    shots.append(shoot(window, out, f"{prefix}-15d-book-for-item"))
+    press_first(window, "item_")
+    on_page(window, "appointment_day")
+    wait_until(lambda: window.current.findChild(QPushButton, "day_0") is not None)
+    shots.append(shoot(window, out, f"{prefix}-15e-book-for-day"))
+    press_first(window, "day_")
+    on_page(window, "appointment_slot")
+    wait_until(lambda: window.current.findChild(QPushButton, "slot_0") is not None)
+    shots.append(shoot(window, out, f"{prefix}-15f-book-for-slot"))
+    press_first(window, "slot_")
+    on_page(window, "appointment_confirm")
+    shots.append(shoot(window, out, f"{prefix}-15g-book-for-confirm"))
+    press(window, "confirmAppointment")
+    on_page(window, "appointment_booked")
+    wait_until(lambda: bool(text_of(window, "printing")) and "正在" not in text_of(window, "printing"))
+    shots.append(shoot(window, out, f"{prefix}-15h-book-for-booked"))
+    press(window, "appointmentFinish")
+    on_page(window, "appointments")
+    wait_until(lambda: "预约号" in text_of(window, "message") and "共" in text_of(window, "status"))
+    shots.append(shoot(window, out, f"{prefix}-15i-book-for-listed"))
     return shots
 
 

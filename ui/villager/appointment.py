@@ -1,14 +1,18 @@
 """预约 at the kiosk: swipe the card, see and cancel one's own appointments, or book a new one by tapping an item,
 a day and a time; the slip prints at the end.
 
-The booking being put together (item, day, slot, result) is held by the "my appointments" page, the first page
-after the card, and wiped with it: going home or the idle timeout forgets the person and their choices alike.
+The booking being put together (item, day, slot, result) is held by the page it starts from, the booking's host:
+here the "my appointments" page, the first page after the card; in the agent's window the 代约 page, which books
+for the villager with the agent as the actor. The steps after it (item, day, slot, confirm, booked) are the same
+pages in both windows. The draft is wiped with its host: going home or the idle timeout forgets the person and
+their choices alike.
 All database and printer work runs on workers through the bridge; answers that come back after the person left
 a page are dropped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -31,6 +35,7 @@ from kiosk_app.appointments import (
     open_days,
     own_upcoming,
 )
+from kiosk_app.identity import Identity
 from kiosk_app.identity.masking import mask_id_number, mask_name
 from kiosk_app.receipts.appointment_slip import ARRIVE_EARLY_MINUTES, print_appointment_slip
 from kiosk_app.receipts.queue import JobOutcome
@@ -53,12 +58,35 @@ class BookingDraft:
         self.item, self.day, self.slot, self.booked = None, None, None, None
 
 
-def draft_of(ctx: UiContext) -> BookingDraft:
+class BookingHost:
+    """What the page a booking starts from offers the steps after it: the draft, how to book (on a worker), who
+    prints the slip, and where 完成 leads. One page of each window is the host."""
+
+    booking: BookingDraft
+    finish_label = "完成，返回首页"
+
+    def booking_work(self, identity: Identity, item: ItemChoice, slot: Slot) -> Callable[[], AppointmentView]:
+        """The booking, built on the GUI thread and run on a worker."""
+        raise NotImplementedError
+
+    def slip_actor(self) -> str:
+        return "kiosk"
+
+    def finish(self) -> None:
+        raise NotImplementedError
+
+
+def host_of(ctx: UiContext) -> BookingHost:
+    """The window's booking host; it is built, since every booking passes through it."""
     window = ctx.window
     assert window is not None
-    owner = window.page(MINE)
-    assert isinstance(owner, MyAppointmentsPage)
-    return owner.booking
+    host = next((page for page in window.pages.values() if isinstance(page, BookingHost)), None)
+    assert host is not None, "a booking step was shown before the page the booking starts from"
+    return host
+
+
+def draft_of(ctx: UiContext) -> BookingDraft:
+    return host_of(ctx).booking
 
 
 def failure(exc: BaseException, fallback: str) -> str:
@@ -111,7 +139,7 @@ class AppointmentCardPage(CardPage):
         super().enter()
 
 
-class MyAppointmentsPage(_Step):
+class MyAppointmentsPage(_Step, BookingHost):
     name = MINE
     title = "我的预约"
     prompt = "这是您在本站的预约。要预约新的时间，请点新的预约。"
@@ -218,6 +246,18 @@ class MyAppointmentsPage(_Step):
     def _new(self) -> None:
         self.booking.clear()
         self.ctx.go("appointment_item")
+
+    def booking_work(self, identity: Identity, item: ItemChoice, slot: Slot) -> Callable[[], AppointmentView]:
+        station = self.ctx.station
+
+        def work() -> AppointmentView:
+            return book(station.db, AppointmentRules.from_settings(station.settings), identity=identity, item=item,
+                        day=slot.day, start=slot.start)
+
+        return work
+
+    def finish(self) -> None:
+        self.ctx.home()
 
     def clear_personal_data(self) -> None:
         self.booking.clear()
@@ -422,8 +462,9 @@ class ConfirmPage(_Step):
         self.problem = label("", "error")
         self.confirm_button = button("确认预约", self._confirm, primary=True, name="confirmAppointment")
         self.outer.addWidget(card(self.summary))
+        # Read to the villager by an agent booking for them as well: no "本机" (the agent's desk is not a kiosk).
         self.outer.addWidget(label(f"请在预约时间前 {ARRIVE_EARLY_MINUTES} 分钟到窗口，带上身份证和办事材料。"
-                                   "来不了可以在本机刷身份证取消。", "hint"))
+                                   "来不了可以在自助终端刷身份证取消，或打电话告诉工作人员。", "hint"))
         self.outer.addWidget(self.problem)
         self.outer.addStretch(1)
         self.footer_action(self.confirm_button)
@@ -447,13 +488,8 @@ class ConfirmPage(_Step):
             return
         self.confirm_button.setEnabled(False)
         self.problem.setText("正在预约……")
-        station, item, slot = self.ctx.station, draft.item, draft.slot
-
-        def work() -> AppointmentView:
-            return book(station.db, AppointmentRules.from_settings(station.settings), identity=identity, item=item,
-                        day=slot.day, start=slot.start)
-
-        self.ctx.bridge.run(work, self._booked, self._failed)
+        self.ctx.bridge.run(host_of(self.ctx).booking_work(identity, draft.item, draft.slot), self._booked,
+                            self._failed)
 
     def _booked(self, appointment: AppointmentView) -> None:
         if not self.on_screen():
@@ -485,7 +521,7 @@ class BookedPage(_Step):
         self.number = label("", "bigNumber", center=True)
         self.details = label("", "subtitle", center=True)
         self.printing = label("", "hint", center=True)
-        self.outer.addWidget(card(label("您的预约号", "subtitle", center=True), self.number, self.details,
+        self.outer.addWidget(card(label("预约号", "subtitle", center=True), self.number, self.details,
                                   self.printing))
         self.outer.addWidget(label(f"请在预约时间前 {ARRIVE_EARLY_MINUTES} 分钟到窗口，出示身份证和预约凭条。",
                                    "hint", center=True))
@@ -494,11 +530,15 @@ class BookedPage(_Step):
         finish_row = QHBoxLayout(finish)
         finish_row.setContentsMargins(0, 0, 0, 0)
         finish_row.addStretch(1)
-        finish_row.addWidget(button("完成，返回首页", self.ctx.home, primary=True, name="appointmentFinish"))
+        self.finish_button = button(BookingHost.finish_label, lambda: host_of(self.ctx).finish(), primary=True,
+                                    name="appointmentFinish")
+        finish_row.addWidget(self.finish_button)
         self.outer.addWidget(finish)
 
     def enter(self) -> None:
-        appointment = self.draft.booked
+        host = host_of(self.ctx)
+        self.finish_button.setText(host.finish_label)
+        appointment = host.booking.booked
         if appointment is None:
             return
         self.number.setText(appointment.booking_no)
@@ -506,8 +546,8 @@ class BookedPage(_Step):
                              f"{appointment.item_name}")
         if self.ctx.devices.printer_url:
             self.printing.setText("正在打印预约凭条……")
-            station = self.ctx.station
-            self.ctx.bridge.run(lambda: print_appointment_slip(station, appointment.id, actor="kiosk"),
+            station, actor = self.ctx.station, host.slip_actor()
+            self.ctx.bridge.run(lambda: print_appointment_slip(station, appointment.id, actor=actor),
                                 self._printed, self._print_failed)
         else:
             self.printing.setText("本机未接打印机，请记下预约号。")
