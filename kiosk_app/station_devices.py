@@ -66,6 +66,19 @@ class StationDevices:
                 self._camera.open()
             return self._camera
 
+    def prepare(self) -> None:
+        """Open the card reader and load the camera's driver before anyone needs them (call on a worker): the
+        first card page must not wait on the screen's thread for serial ports or OpenCV. A reader that will not
+        open now is left for the page, which shows why."""
+        if self.reader_url:
+            try:
+                self.reader()
+            except Exception as exc:  # the page asks again and shows the reader's own message
+                log.warning("card reader not ready at start: %s", exc)
+        if self.camera_url:
+            from devices.camera.factory import create_camera  # noqa: F401  (loads OpenCV and the drivers)
+            from devices.camera.owner import CameraOwner  # noqa: F401
+
     def reset(self) -> None:
         """Close devices so the next use reopens them with the current settings (after a technician's change)."""
         self.close()

@@ -245,8 +245,14 @@ class KioskWindow(QMainWindow):
         of the event loop (a page with many styled widgets takes up to 100 ms to build), so that a first visit
         only shows a page instead of importing and building it while the person waits."""
         modules = sorted({kind.partition(":")[0] for kind in self.page_types.values() if isinstance(kind, str)})
-        self.ctx.bridge.run(lambda: [importlib.import_module(module) for module in modules],
-                            lambda _loaded: self._build_next([n for n in self.page_types if n not in self.pages]))
+        devices = self.ctx.devices
+
+        def load() -> None:
+            for module in modules:
+                importlib.import_module(module)
+            devices.prepare()
+
+        self.ctx.bridge.run(load, lambda _done: self._build_next([n for n in self.page_types if n not in self.pages]))
 
     @property
     def preloaded(self) -> bool:

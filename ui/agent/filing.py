@@ -13,7 +13,7 @@ from kiosk_app.receipts.queue import JobOutcome
 from kiosk_app.receipts.service import print_receipt
 from ui.agent.navigation import back_to_queue, failure_text, show_text, still_here
 from ui.agent.printouts import PRINTOUTS, Printout, write_printout
-from ui.agent.signature import SignaturePad
+from ui.agent.signature import SignaturePad, png_bytes
 from ui.shell import Page, UiContext
 from ui.villager.finish import PRIVACY_NOTICE
 from ui.villager.identify import CardPage
@@ -137,12 +137,14 @@ class AgentReviewPage(Page):
             return
         session.consent_personal_data = self.consent.isChecked()
         session.consent_data_sharing = self.sharing.isChecked()
-        png, allow = self.pad.to_png(), not self.allow_missing.isHidden() and self.allow_missing.isChecked()
+        image = self.pad.to_image()  # drawn here; encoded on the worker
+        allow = not self.allow_missing_row.isHidden() and self.allow_missing.isChecked()
         station, operator = self.ctx.station, self.ctx.operator
         self.submit_button.setEnabled(False)
         show_text(self.problem, "正在提交……")
-        self.ctx.bridge.run(lambda: submit_signed(station, session, operator, png, allow_missing=allow),
-                            self._filed, self._failed)
+        self.ctx.bridge.run(
+            lambda: submit_signed(station, session, operator, png_bytes(image), allow_missing=allow),
+            self._filed, self._failed)
 
     def _filed(self, _signed: SignedFiling) -> None:
         if self.ctx.sync is not None:

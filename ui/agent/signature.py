@@ -48,8 +48,8 @@ class SignaturePad(QWidget):
         self._current = None
         self.update()
 
-    def to_png(self) -> bytes:
-        """The signature in black on white at twice the pad's size, as PNG bytes (empty pad: a blank page)."""
+    def to_image(self) -> QImage:
+        """The signature in black on white at twice the pad's size (empty pad: a blank page)."""
         size = self.size() * PNG_SCALE
         image = QImage(size, QImage.Format.Format_RGB32)
         image.fill(Qt.GlobalColor.white)
@@ -58,14 +58,10 @@ class SignaturePad(QWidget):
         painter.scale(PNG_SCALE, PNG_SCALE)
         self._draw_strokes(painter)
         painter.end()
-        data = QByteArray()
-        buffer = QBuffer(data)
-        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        # QImageWriter rather than QImage.save: PySide6's save() wants the format as str where its stubs say bytes.
-        if not QImageWriter(buffer, QByteArray(b"PNG")).write(image):
-            raise RuntimeError("PNG encoding of the signature failed")
-        buffer.close()
-        return bytes(data.data())
+        return image
+
+    def to_png(self) -> bytes:
+        return png_bytes(self.to_image())
 
     # ---- input ---------------------------------------------------------------------------------------------
 
@@ -137,3 +133,15 @@ class SignaturePad(QWidget):
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, HINT)
         self._draw_strokes(painter)
         painter.end()
+
+
+def png_bytes(image: QImage) -> bytes:
+    """Encode `image` as PNG. QImage needs no GUI thread, so a worker does this (about 0.1 s for a pad)."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    # QImageWriter rather than QImage.save: PySide6's save() wants the format as str where its stubs say bytes.
+    if not QImageWriter(buffer, QByteArray(b"PNG")).write(image):
+        raise RuntimeError("PNG encoding of the signature failed")
+    buffer.close()
+    return bytes(data.data())

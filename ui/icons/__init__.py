@@ -56,6 +56,9 @@ class _SvgIconEngine(QIconEngine):
         self._drawing = drawing
         self._color = color
         self._renderers: dict[str, QSvgRenderer] = {}
+        # Rendering an SVG is slow next to a paint (tens of ms for a page of tiles): each size and mode is drawn
+        # once and kept, as QIcon's own engines keep their pixmaps.
+        self._pixmaps: dict[tuple[int, int, QIcon.Mode], QPixmap] = {}
 
     def _renderer(self, mode: QIcon.Mode) -> QSvgRenderer:
         color = DISABLED_COLOR if mode == QIcon.Mode.Disabled else self._color
@@ -71,12 +74,15 @@ class _SvgIconEngine(QIconEngine):
         painter.restore()
 
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
-        image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
-        image.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(image)
-        self.paint(painter, QRect(0, 0, size.width(), size.height()), mode, state)
-        painter.end()
-        return QPixmap.fromImage(image)
+        key = (size.width(), size.height(), mode)
+        if key not in self._pixmaps:
+            image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
+            image.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(image)
+            self.paint(painter, QRect(0, 0, size.width(), size.height()), mode, state)
+            painter.end()
+            self._pixmaps[key] = QPixmap.fromImage(image)
+        return self._pixmaps[key]
 
     def scaledPixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float) -> QPixmap:
         # High-DPI screens: draw at device pixels rather than enlarging a small picture.
