@@ -60,20 +60,16 @@ class BookingDraft:
 
 class BookingHost:
     """What the page a booking starts from offers the steps after it: the draft, how to book (on a worker), who
-    prints the slip, and where 完成 leads. One page of each window is the host."""
+    prints the slip, and where 完成 leads. One page of each window is the host; it defines `booking_work` (the
+    booking, built on the GUI thread and run on a worker) and `finish`."""
 
     booking: BookingDraft
     finish_label = "完成，返回首页"
-
-    def booking_work(self, identity: Identity, item: ItemChoice, slot: Slot) -> Callable[[], AppointmentView]:
-        """The booking, built on the GUI thread and run on a worker."""
-        raise NotImplementedError
+    booking_work: Callable[[Identity, ItemChoice, Slot], Callable[[], AppointmentView]]
+    finish: Callable[[], None]
 
     def slip_actor(self) -> str:
         return "kiosk"
-
-    def finish(self) -> None:
-        raise NotImplementedError
 
 
 def host_of(ctx: UiContext) -> BookingHost:
