@@ -144,24 +144,8 @@ def appointment_tour(window: KioskWindow, out: Path, prefix: str) -> list[Path]:
     wait_until(lambda: window.findChild(QPushButton, "newAppointment").isEnabled())  # type: ignore[union-attr]
     shots.append(shoot(window, out, f"{prefix}-02b-appointment-mine"))
     click(window, "newAppointment")
-    on_page(window, "appointment_item")
-    wait_until(lambda: window.current.findChild(QPushButton, "item_0") is not None)
-    shots.append(shoot(window, out, f"{prefix}-02c-appointment-item"))
-    press_first(window, "item_")
-    on_page(window, "appointment_day")
-    wait_until(lambda: window.current.findChild(QPushButton, "day_0") is not None)
-    shots.append(shoot(window, out, f"{prefix}-02d-appointment-day"))
-    press_first(window, "day_")
-    on_page(window, "appointment_slot")
-    wait_until(lambda: window.current.findChild(QPushButton, "slot_0") is not None)
-    shots.append(shoot(window, out, f"{prefix}-02e-appointment-slot"))
-    press_first(window, "slot_")
-    on_page(window, "appointment_confirm")
-    shots.append(shoot(window, out, f"{prefix}-02f-appointment-confirm"))
-    click(window, "confirmAppointment")
-    on_page(window, "appointment_booked")
-    wait_until(lambda: bool(_text(window, "printing")) and "正在" not in _text(window, "printing"))
-    shots.append(shoot(window, out, f"{prefix}-02g-appointment-booked"))
+    shots += book_a_slot(window, out, [f"{prefix}-02{letter}-appointment-{step}"
+                                       for letter, step in zip("cdefg", BOOKING_STEPS, strict=True)])
     click(window, "appointmentFinish")
     on_page(window, "home")
     click(window, "tileAppointment")
@@ -171,6 +155,28 @@ def appointment_tour(window: KioskWindow, out: Path, prefix: str) -> list[Path]:
     shots.append(shoot(window, out, f"{prefix}-02h-appointment-cancel-question"))
     click(window, "keepAppointment")
     window.go_home()
+    return shots
+
+
+BOOKING_STEPS = ("item", "day", "slot", "confirm", "booked")
+
+
+def book_a_slot(window: KioskWindow, out: Path, names: list[str]) -> list[Path]:
+    """An appointment from its item page to the booked page (the villager's and the agent's 代约 steps are the
+    same pages): the first item, day and slot on offer; one screenshot per step, named in BOOKING_STEPS order."""
+    shots: list[Path] = []
+    for step in ("item", "day", "slot"):
+        on_page(window, f"appointment_{step}")
+        first = f"{step}_0"
+        wait_until(lambda: window.current.findChild(QPushButton, first) is not None)  # noqa: B023 (used at once)
+        shots.append(shoot(window, out, names[len(shots)]))
+        press_first(window, f"{step}_")
+    on_page(window, "appointment_confirm")
+    shots.append(shoot(window, out, names[3]))
+    click(window, "confirmAppointment")
+    on_page(window, "appointment_booked")
+    wait_until(lambda: bool(_text(window, "printing")) and "正在" not in _text(window, "printing"))
+    shots.append(shoot(window, out, names[4]))
     return shots
 
 

@@ -25,7 +25,7 @@ from kiosk_app.station import Station
 from local_db.models import Application
 from ui.agent.signature import SignaturePad
 from ui.shell import KioskWindow
-from ui.tour import click, fill_form, on_page, press_first, shoot, wait_until
+from ui.tour import BOOKING_STEPS, book_a_slot, click, fill_form, on_page, shoot, wait_until
 
 TOUR_USERNAME: Final = "tour.agent"
 TOUR_PIN: Final = "258036"
@@ -191,24 +191,8 @@ def book_for_tour(window: KioskWindow, out: Path, prefix: str) -> list[Path]:
     name.setText(person.name)  # QTest types no Chinese
     shots = [shoot(window, out, f"{prefix}-15c-book-for-who")]
     press(window, "typedNext")
-    on_page(window, "appointment_item")
-    wait_until(lambda: window.current.findChild(QPushButton, "item_0") is not None)
-    shots.append(shoot(window, out, f"{prefix}-15d-book-for-item"))
-    press_first(window, "item_")
-    on_page(window, "appointment_day")
-    wait_until(lambda: window.current.findChild(QPushButton, "day_0") is not None)
-    shots.append(shoot(window, out, f"{prefix}-15e-book-for-day"))
-    press_first(window, "day_")
-    on_page(window, "appointment_slot")
-    wait_until(lambda: window.current.findChild(QPushButton, "slot_0") is not None)
-    shots.append(shoot(window, out, f"{prefix}-15f-book-for-slot"))
-    press_first(window, "slot_")
-    on_page(window, "appointment_confirm")
-    shots.append(shoot(window, out, f"{prefix}-15g-book-for-confirm"))
-    press(window, "confirmAppointment")
-    on_page(window, "appointment_booked")
-    wait_until(lambda: bool(text_of(window, "printing")) and "正在" not in text_of(window, "printing"))
-    shots.append(shoot(window, out, f"{prefix}-15h-book-for-booked"))
+    shots += book_a_slot(window, out, [f"{prefix}-15{letter}-book-for-{step}"
+                                       for letter, step in zip("defgh", BOOKING_STEPS, strict=True)])
     press(window, "appointmentFinish")
     on_page(window, "appointments")
     wait_until(lambda: "预约号" in text_of(window, "message") and "共" in text_of(window, "status"))
