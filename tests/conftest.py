@@ -6,9 +6,13 @@ import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import devices.printing.factory as factory
+from devices.printing.document import PrinterProfile
+from devices.printing.printer import ReceiptPrinter
 from kiosk_app.identity import CardType, Identity, make_id_number
 from kiosk_app.station import Station
 from local_db.database import Database
@@ -65,3 +69,20 @@ def make_person(name: str = "叶春兰", birth: date = date(1958, 4, 12), seq: i
 @pytest.fixture
 def person() -> Identity:
     return make_person()
+
+
+@pytest.fixture
+def printers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """Every receipt printer the services create, so a test can read what its emulator received."""
+    made: list[Any] = []
+    real = factory.create_printer
+
+    def recording(url: str, profile: PrinterProfile | None = None) -> ReceiptPrinter:
+        printer = real(url, profile)
+        made.append(printer)
+        return printer
+
+    monkeypatch.setattr(factory, "create_printer", recording)
+    yield made
+    for printer in made:
+        printer.close()  # idempotent: stops an emulator a failing test left running

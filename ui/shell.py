@@ -112,6 +112,22 @@ class Page(QWidget):
             self.outer.addWidget(label(self.title, "title"))
         self.footer_actions: list[QWidget] = []
 
+    def side_by_side(self, left: QWidget, right: QWidget, *, weights: tuple[int, int] = (1, 1), spacing: int = 32,
+                     stretch: int = 0) -> None:
+        """Two parts of the page: side by side in landscape (widths by `weights`), one under the other in
+        portrait. `stretch` is what the pair (stacked: the lower part) takes of the page's spare height."""
+        if self.ctx.theme.orientation == "landscape":
+            both = QWidget()
+            columns = QHBoxLayout(both)
+            columns.setContentsMargins(0, 0, 0, 0)
+            columns.setSpacing(spacing)
+            columns.addWidget(left, weights[0])
+            columns.addWidget(right, weights[1])
+            self.outer.addWidget(both, stretch)
+        else:
+            self.outer.addWidget(left)
+            self.outer.addWidget(right, stretch)
+
     def footer_action(self, widget: QWidget) -> QWidget:
         """Put the page's way forward (下一步, 提交) in the window's footer, beside 返回首页: always on screen,
         however long the page scrolls in large elderly text."""

@@ -207,6 +207,15 @@ def card(*children: QWidget, spacing: int = 16) -> QFrame:
     return frame
 
 
+def number_card(caption: str) -> tuple[QFrame, QLabel, QLabel, QLabel]:
+    """The card that ends a filing or a booking: `caption`, then the big number, its details and what the printer
+    did. Returns the card and those three labels, for the page to fill and to clear."""
+    number = label("", "bigNumber", center=True)
+    details = label("", "subtitle", center=True)
+    printing = label("", "hint", center=True)
+    return card(label(caption, "subtitle", center=True), number, details, printing), number, details, printing
+
+
 def row(*children: QWidget, stretch_first: bool = False) -> QWidget:
     holder = QWidget()
     layout = QHBoxLayout(holder)

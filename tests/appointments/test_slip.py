@@ -3,15 +3,12 @@ network backend), read back with the ESC/POS decoder; masked, and the same in th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, time
 from typing import Any
 
 import pytest
 
-import devices.printing.factory as factory
 from devices.printing.document import PrinterProfile
-from devices.printing.printer import ReceiptPrinter
 from devices.simulators.escpos_decoder import decode
 from kiosk_app.appointments import AppointmentRules, ItemChoice, book
 from kiosk_app.errors import NotFound
@@ -24,22 +21,6 @@ from tests.conftest import make_person
 
 NOW = datetime(2026, 11, 30, 9, 10)
 LONG_ITEM = ItemChoice("331123-WJ-0006", "居民死亡医学证明（推断）书开具")
-
-
-@pytest.fixture
-def printers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
-    made: list[Any] = []
-    real = factory.create_printer
-
-    def recording(url: str, profile: PrinterProfile | None = None) -> ReceiptPrinter:
-        printer = real(url, profile)
-        made.append(printer)
-        return printer
-
-    monkeypatch.setattr(factory, "create_printer", recording)
-    yield made
-    for printer in made:
-        printer.close()
 
 
 @pytest.mark.parametrize("paper", [80, 58])

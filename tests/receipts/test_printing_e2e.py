@@ -4,7 +4,6 @@ backend), the bytes are read back with the ESC/POS decoder, and the PNG preview 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import devices.printing.factory as factory
 from devices.printing.document import PrinterProfile
 from devices.printing.escpos_encoder import encode
-from devices.printing.printer import ReceiptPrinter
 from devices.simulators.escpos_decoder import DecodedReceipt, decode, read_qr_codes
 from kiosk_app.receipts.layout import PUNCTUATION_LINE, ReceiptSettings, receipt_document
 from kiosk_app.receipts.preview import preview_width, text_rows
@@ -25,23 +22,6 @@ from kiosk_app.station import Station
 from tests.receipts.conftest import AGENT_NAME, FiledCases
 
 PROFILES = [PrinterProfile.for_paper(80), PrinterProfile.for_paper(58)]
-
-
-@pytest.fixture
-def printers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
-    """Every printer the service creates, so a test can read what its emulator received."""
-    made: list[Any] = []
-    real = factory.create_printer
-
-    def recording(url: str, profile: PrinterProfile | None = None) -> ReceiptPrinter:
-        printer = real(url, profile)
-        made.append(printer)
-        return printer
-
-    monkeypatch.setattr(factory, "create_printer", recording)
-    yield made
-    for printer in made:
-        printer.close()  # idempotent: stops an emulator a failing test left running
 
 
 def received(printer: Any) -> DecodedReceipt:

@@ -14,10 +14,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QPushButton
 from sqlalchemy import select
 
-import devices.printing.factory as factory
 import kiosk_app.appointments as appointments
-from devices.printing.document import PrinterProfile
-from devices.printing.printer import ReceiptPrinter
 from devices.simulators.escpos_decoder import decode
 from kiosk_app.identity import CardType, make_id_number
 from kiosk_app.identity.masking import mask_id_number, mask_name
@@ -47,22 +44,6 @@ def station(copied_station: Station, monkeypatch: pytest.MonkeyPatch) -> Station
     settings.set("appointment.hours", "mon-sun 00:00-23:59")
     settings.set("appointment.slot_minutes", 10)
     return copied_station
-
-
-@pytest.fixture
-def printers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
-    made: list[Any] = []
-    real = factory.create_printer
-
-    def recording(url: str, profile: PrinterProfile | None = None) -> ReceiptPrinter:
-        printer = real(url, profile)
-        made.append(printer)
-        return printer
-
-    monkeypatch.setattr(factory, "create_printer", recording)
-    yield made
-    for printer in made:
-        printer.close()
 
 
 def open_window(station: Station, role: str) -> KioskWindow:

@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Callable
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QWidget
+from PySide6.QtWidgets import QLineEdit
 
 from devices.identity.card import CardRecord
 from kiosk_app.appointments import (
@@ -67,17 +67,7 @@ class BookForPage(Page, BookingHost):
         self.next_button = button("下一步", self._typed, primary=True, name="typedNext")
         typed = card(label("输入姓名和身份证号", "subtitle"), label("姓名", "hint"), self.name_edit,
                      label("身份证号码", "hint"), self.number_edit, self.problem, self.next_button)
-        if ctx.theme.orientation == "landscape":
-            both = QWidget()
-            columns = QHBoxLayout(both)
-            columns.setContentsMargins(0, 0, 0, 0)
-            columns.setSpacing(32)
-            columns.addWidget(swipe, 1)
-            columns.addWidget(typed, 1)
-            self.outer.addWidget(both)
-        else:
-            self.outer.addWidget(swipe)
-            self.outer.addWidget(typed)
+        self.side_by_side(swipe, typed)
         self.outer.addStretch(1)
 
     def _edit(self, name: str, placeholder: str, length: int) -> QLineEdit:

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QGridLayout,
-    QHBoxLayout,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -85,17 +84,7 @@ class DetailPage(Page):
         right.addWidget(card(label("材料", "subtitle"), self.materials))
         right.addWidget(card(label("办理进度", "subtitle"), self.history))
         right.addStretch(1)
-        if ctx.theme.orientation == "landscape":  # the case and what to do on the left, its record on the right
-            both = QWidget()
-            columns = QHBoxLayout(both)
-            columns.setContentsMargins(0, 0, 0, 0)
-            columns.setSpacing(32)
-            columns.addWidget(case, 3)
-            columns.addWidget(record, 2)
-            self.outer.addWidget(both, 1)
-        else:
-            self.outer.addWidget(case)
-            self.outer.addWidget(record, 1)
+        self.side_by_side(case, record, weights=(3, 2), stretch=1)  # the case and what to do, then its record
 
     def open(self, application_id: str) -> None:
         self.application_id = application_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
 from kiosk_app.applications.signature import SignedFiling, signature_material, submit_signed
 from kiosk_app.identity.masking import mask_id_number, mask_name
@@ -18,7 +18,7 @@ from ui.shell import Page, UiContext
 from ui.villager.finish import PRIVACY_NOTICE
 from ui.villager.identify import CardPage
 from ui.villager.scan import ScanPage
-from ui.widgets import button, card, check_row, grid_of, label, row
+from ui.widgets import button, card, check_row, grid_of, label, number_card, row
 
 LETTER_TEXT = ("授权委托书：委托人自愿委托本站代办员代为提交申请和材料、接收补正通知、领取结果并转交，代办不收费。"
                "提交后请打印委托书，双方签字存档。")
@@ -94,17 +94,7 @@ class AgentReviewPage(Page):
         right.addWidget(self.problem)
         right.addStretch(1)
         self.footer_action(self.submit_button)
-        if ctx.theme.orientation == "landscape":
-            both = QWidget()
-            columns = QHBoxLayout(both)
-            columns.setContentsMargins(0, 0, 0, 0)
-            columns.setSpacing(32)
-            columns.addWidget(info, 1)
-            columns.addWidget(signing, 1)
-            self.outer.addWidget(both, 1)
-        else:
-            self.outer.addWidget(info)
-            self.outer.addWidget(signing, 1)
+        self.side_by_side(info, signing, stretch=1)
 
     def enter(self) -> None:
         session = self.ctx.session
@@ -174,14 +164,11 @@ class AgentDonePage(Page):
 
     def __init__(self, ctx: UiContext) -> None:
         super().__init__(ctx)
-        self.number = label("", "bigNumber", center=True)
-        self.details = label("", "subtitle", center=True)
-        self.printing = label("", "hint", center=True)
+        numbers, self.number, self.details, self.printing = number_card("受理编号")
         self.result = label("", "hint")
         papers = [button(f"打印{text}", partial(self._print, kind), name=f"done_{kind}")
                   for kind, text in PRINTOUTS.items()]
-        self.outer.addWidget(card(label("受理编号", "subtitle", center=True), self.number, self.details,
-                                  self.printing))
+        self.outer.addWidget(numbers)
         self.outer.addWidget(grid_of(papers, 3 if ctx.theme.orientation == "landscape" else 2))
         self.outer.addWidget(self.result)
         self.outer.addStretch(1)

@@ -41,7 +41,7 @@ from kiosk_app.receipts.appointment_slip import ARRIVE_EARLY_MINUTES, print_appo
 from kiosk_app.receipts.queue import JobOutcome
 from ui.shell import Page, UiContext
 from ui.villager.identify import CardPage
-from ui.widgets import button, card, clear_layout, grid_of, label, row, tile
+from ui.widgets import button, card, clear_layout, grid_of, label, number_card, row, tile
 
 MINE = "appointment_mine"
 NOON_HOUR = 12
@@ -514,11 +514,8 @@ class BookedPage(_Step):
 
     def __init__(self, ctx: UiContext) -> None:
         super().__init__(ctx)
-        self.number = label("", "bigNumber", center=True)
-        self.details = label("", "subtitle", center=True)
-        self.printing = label("", "hint", center=True)
-        self.outer.addWidget(card(label("预约号", "subtitle", center=True), self.number, self.details,
-                                  self.printing))
+        numbers, self.number, self.details, self.printing = number_card("预约号")
+        self.outer.addWidget(numbers)
         self.outer.addWidget(label(f"请在预约时间前 {ARRIVE_EARLY_MINUTES} 分钟到窗口，出示身份证和预约凭条。",
                                    "hint", center=True))
         self.outer.addStretch(1)

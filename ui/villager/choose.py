@@ -8,7 +8,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
 from ui.icons import decorate
 from ui.shell import Page, UiContext
@@ -60,17 +60,8 @@ class ServicePage(Page):
         right.addWidget(self.query)
         right.addWidget(self.results, 1)
         right.addWidget(self.keyboard)
-        if ctx.theme.orientation == "landscape":  # side by side: the page must fit 1080 px of height
-            both = QWidget()
-            columns = QHBoxLayout(both)
-            columns.setContentsMargins(0, 0, 0, 0)
-            columns.setSpacing(40)
-            columns.addWidget(by_event, 2)
-            columns.addWidget(by_letters, 3)
-            self.outer.addWidget(both, 1)
-        else:
-            self.outer.addWidget(by_event)
-            self.outer.addWidget(by_letters, 1)
+        # Side by side in landscape: the page must fit 1080 px of height.
+        self.side_by_side(by_event, by_letters, weights=(2, 3), spacing=40, stretch=1)
 
     # Catalogue reads run on a worker (a first search builds the index: tens of milliseconds, more on a big
     # catalogue); only the latest request's answer is shown, so fast typing never paints an older result last.

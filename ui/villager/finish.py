@@ -13,7 +13,7 @@ from kiosk_app.identity.masking import mask_id_number, mask_name
 from kiosk_app.receipts.queue import JobOutcome
 from kiosk_app.receipts.service import print_receipt
 from ui.shell import Page, UiContext
-from ui.widgets import button, card, check_row, grid_of, label, row
+from ui.widgets import button, card, check_row, grid_of, label, number_card, row
 
 PRIVACY_NOTICE = ("个人信息使用说明：您的身份信息、表单和材料只用于办理本事项，加密保存在本机并上报省政务服务平台，"
                   "由承办部门依法使用；本机不会把您的信息用于其他用途，上报成功并过了保存期限后自动删除。")
@@ -99,11 +99,8 @@ class DonePage(Page):
 
     def __init__(self, ctx: UiContext) -> None:
         super().__init__(ctx)
-        self.number = label("", "bigNumber", center=True)
-        self.details = label("", "subtitle", center=True)
-        self.printing = label("", "hint", center=True)
-        self.outer.addWidget(card(label("您的受理编号", "subtitle", center=True), self.number, self.details,
-                                  self.printing))
+        numbers, self.number, self.details, self.printing = number_card("您的受理编号")
+        self.outer.addWidget(numbers)
         self.outer.addStretch(1)
         self.outer.addWidget(row(button("去评价", self._evaluate, primary=True, name="toEvaluate"),
                                  button("完成，返回首页", self.ctx.home, name="finish")))
